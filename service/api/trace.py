@@ -1,0 +1,37 @@
+"""POST /v1/trace: the call's trace context."""
+
+import dataclasses
+
+from flask import current_app
+
+from schemas import TraceRequest
+from schemas import TraceResponse
+from service.api import bp
+from service.api.docs import documented
+from service.body import load_body
+from service.config import effective_trace_secret
+from service.logs import log_fields
+from service.tracing import TraceContext
+from service.tracing import derive_trace_context
+
+_request_schema = TraceRequest()
+_response_schema = TraceResponse()
+
+
+def trace_for(conversation_id: str, participant_id: str = "") -> TraceContext:
+    """Derive the trace context with the app's secret and add its ids to the access log line."""
+    settings = current_app.extensions["companion.settings"]
+    context = derive_trace_context(effective_trace_secret(settings), conversation_id, participant_id)
+    log_fields().update(
+        {"conversationId": conversation_id, "dd.trace_id": context.ddTraceId, "dd.span_id": context.ddSpanId}
+    )
+    return context
+
+
+@bp.post("/trace")
+@documented(summary="Trace context for a call", request=TraceRequest, response=TraceResponse)
+def trace():
+    """Trace ids derived from the conversation id, in W3C and Datadog forms."""
+    data = load_body(_request_schema)
+    context = trace_for(data["conversationId"], data["participantId"])
+    return _response_schema.dump(dataclasses.asdict(context))

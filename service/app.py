@@ -1,0 +1,53 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version
+
+from flask import Flask
+
+from service.config import Settings
+from service.config import load_settings
+from service.config import validate_settings
+
+
+def _version() -> str:
+    try:
+        return version("architect-companion")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Create the Flask application from validated settings (default: read COMPANION_* once)."""
+    if settings is None:
+        settings = load_settings()
+    else:
+        validate_settings(settings)
+    if settings.demo and not settings.api_keys:
+        # Demo mode only: a fresh key per start, printed by the gunicorn banner (service.serving).
+        settings = dataclasses.replace(settings, api_keys=(secrets.token_urlsafe(24),))
+
+    from service import api
+    from service import health
+    from service.errors import register_error_handlers
+    from service.logs import configure_logging
+    from service.logs import register_access_log
+    from service.openapi import build_openapi
+
+    configure_logging(settings.log_level)
+    app = Flask(__name__)
+    # Flask answers 413 itself past this many bytes, before any view reads the body.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    app.extensions["companion.settings"] = settings
+
+    register_error_handlers(app)
+    register_access_log(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
+    app.extensions["companion.openapi"] = build_openapi(app, _version())
+    return app

@@ -1,0 +1,246 @@
+"""Settings: read once from COMPANION_* environment variables, validated, then passed down."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import marshmallow as ma
+
+PREFIX = "COMPANION_"
+# Used only in demo mode, so trace ids stay stable across demo restarts; never valid outside demo mode.
+DEMO_TRACE_SECRET = "architect-companion-demo-secret-not-for-production"
+MIN_SECRET_LENGTH = 16
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Validated service settings. Field docs are in README.md (Configuration)."""
+
+    api_keys: tuple[str, ...] = ()
+    trace_secret: str = ""
+    demo: bool = False
+    max_body_bytes: int = 16 * 1024
+    log_level: str = "INFO"
+    crm_backend: str = "sqlite"
+    sqlite_path: Path = Path("instance/crm.sqlite3")
+    default_region: str = "US"
+    tiers: tuple[str, ...] = ("standard", "silver", "gold", "platinum")
+    crm_url_template: str = ""
+    crm_auth_header: str = ""
+    crm_field_map: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    crm_deadline_ms: int = 1500
+    crm_connect_timeout_ms: int = 500
+    crm_breaker_failures: int = 5
+    crm_breaker_cooldown_s: float = 30.0
+    crm_cache_ttl_s: float = 300.0
+    crm_cache_miss_ttl_s: float = 60.0
+    crm_cache_max_entries: int = 10_000
+    crm_max_response_bytes: int = 1024 * 1024
+    degraded_as_503: bool = False
+    metrics_auth: bool = False
+    bind: str = "127.0.0.1:8080"
+    workers: int = dataclasses.field(default_factory=lambda: max(2, os.cpu_count() or 1))
+    threads: int = 16
+
+    def __repr__(self) -> str:
+        # Secrets must never reach a log line or a traceback through repr().
+        shown = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("api_keys", "trace_secret", "crm_auth_header")
+        }
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())}, secrets=<redacted>)"
+
+
+class _CommaList(ma.fields.Field):
+    """A comma-separated environment value as a tuple of non-empty, stripped strings."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ma.ValidationError("must be a comma-separated string")
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+class _FieldMap(ma.fields.Field):
+    """A JSON object {ourField: path}, given inline or as @/path/to/file.json."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = value
+        if value.startswith("@"):
+            try:
+                text = Path(value[1:]).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ma.ValidationError(f"cannot read {value[1:]}: {exc.strerror}") from exc
+        try:
+            mapping = json.loads(text)
+        except ValueError as exc:
+            raise ma.ValidationError(f"not valid JSON: {exc}") from exc
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items()
+        ):
+            raise ma.ValidationError('must be a JSON object of non-empty strings, e.g. {"firstName": "$.name.first"}')
+        return mapping
+
+
+def _env(name: str) -> str:
+    return PREFIX + name
+
+
+_BOOL = {"truthy": {"1", "true", "yes", "on"}, "falsy": {"0", "false", "no", "off", ""}}
+
+
+class _SettingsSchema(ma.Schema):
+    """Environment variable name -> Settings field, with the validation rules."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    api_keys = _CommaList(data_key=_env("API_KEYS"))
+    trace_secret = ma.fields.String(data_key=_env("TRACE_SECRET"))
+    demo = ma.fields.Boolean(data_key=_env("DEMO"), **_BOOL)
+    max_body_bytes = ma.fields.Integer(
+        data_key=_env("MAX_BODY_BYTES"), validate=ma.validate.Range(min=256, max=10 * 1024 * 1024)
+    )
+    log_level = ma.fields.String(
+        data_key=_env("LOG_LEVEL"), validate=ma.validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
+    )
+    crm_backend = ma.fields.String(data_key=_env("CRM_BACKEND"), validate=ma.validate.OneOf(["sqlite", "http"]))
+    sqlite_path = ma.fields.String(data_key=_env("SQLITE_PATH"), validate=ma.validate.Length(min=1))
+    default_region = ma.fields.String(
+        data_key=_env("DEFAULT_REGION"),
+        validate=ma.validate.Regexp(r"^[A-Z]{2}$", error="must be an ISO 3166-1 alpha-2 region such as US or GB"),
+    )
+    tiers = _CommaList(data_key=_env("TIERS"))
+    crm_url_template = ma.fields.String(data_key=_env("CRM_URL_TEMPLATE"))
+    crm_auth_header = ma.fields.String(data_key=_env("CRM_AUTH_HEADER"))
+    crm_field_map = _FieldMap(data_key=_env("CRM_FIELD_MAP"))
+    crm_deadline_ms = ma.fields.Integer(
+        data_key=_env("CRM_DEADLINE_MS"), validate=ma.validate.Range(min=50, max=30_000)
+    )
+    crm_connect_timeout_ms = ma.fields.Integer(
+        data_key=_env("CRM_CONNECT_TIMEOUT_MS"), validate=ma.validate.Range(min=10, max=30_000)
+    )
+    crm_breaker_failures = ma.fields.Integer(
+        data_key=_env("CRM_BREAKER_FAILURES"), validate=ma.validate.Range(min=1, max=1000)
+    )
+    crm_breaker_cooldown_s = ma.fields.Float(
+        data_key=_env("CRM_BREAKER_COOLDOWN_S"), validate=ma.validate.Range(min=0.1, max=3600)
+    )
+    crm_cache_ttl_s = ma.fields.Float(data_key=_env("CRM_CACHE_TTL_S"), validate=ma.validate.Range(min=0, max=86_400))
+    crm_cache_miss_ttl_s = ma.fields.Float(
+        data_key=_env("CRM_CACHE_MISS_TTL_S"), validate=ma.validate.Range(min=0, max=86_400)
+    )
+    crm_cache_max_entries = ma.fields.Integer(
+        data_key=_env("CRM_CACHE_MAX_ENTRIES"), validate=ma.validate.Range(min=1, max=10_000_000)
+    )
+    crm_max_response_bytes = ma.fields.Integer(
+        data_key=_env("CRM_MAX_RESPONSE_BYTES"), validate=ma.validate.Range(min=1024, max=64 * 1024 * 1024)
+    )
+    degraded_as_503 = ma.fields.Boolean(data_key=_env("DEGRADED_AS_503"), **_BOOL)
+    metrics_auth = ma.fields.Boolean(data_key=_env("METRICS_AUTH"), **_BOOL)
+    bind = ma.fields.String(
+        data_key=_env("BIND"),
+        validate=ma.validate.Regexp(r"^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$|^unix:\S+$", error="must be HOST:PORT or unix:PATH"),
+    )
+    workers = ma.fields.Integer(data_key=_env("WORKERS"), validate=ma.validate.Range(min=1, max=64))
+    threads = ma.fields.Integer(data_key=_env("THREADS"), validate=ma.validate.Range(min=1, max=256))
+
+    @ma.post_load
+    def _normalise(self, data, **kwargs):
+        if "sqlite_path" in data:
+            data["sqlite_path"] = Path(data["sqlite_path"])
+        if "log_level" in data:
+            data["log_level"] = data["log_level"].upper()
+        if "tiers" in data:
+            data["tiers"] = tuple(t.lower() for t in data["tiers"])
+        return data
+
+    @ma.pre_load
+    def _upper_log_level(self, data, **kwargs):
+        key = _env("LOG_LEVEL")
+        if key in data:
+            data = {**data, key: data[key].upper()}
+        return data
+
+
+_ENV_NAMES = {field.data_key: name for name, field in _SettingsSchema().fields.items()}
+
+
+def _format_errors(messages: Mapping) -> str:
+    lines = []
+    for var, problems in sorted(messages.items()):
+        if var == "_schema":
+            lines.extend(problems)
+            continue
+        if problems == ["Unknown field."]:
+            hint = difflib.get_close_matches(var, list(_ENV_NAMES), n=1)
+            lines.append(f"{var}: unknown setting" + (f"; did you mean {hint[0]}?" if hint else ""))
+            continue
+        lines.append(f"{var}: {'; '.join(map(str, problems))}")
+    return "\n".join(lines)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Settings:
+    """Build Settings from COMPANION_* variables (default: os.environ) plus keyword overrides.
+
+    :raise ConfigError: with one line per invalid or unknown variable.
+    """
+    environ = os.environ if environ is None else environ
+    raw = {k: v for k, v in environ.items() if k.startswith(PREFIX)}
+    try:
+        values = _SettingsSchema().load(raw)
+    except ma.ValidationError as exc:
+        raise ConfigError(_format_errors(exc.messages)) from None
+    values.update(overrides)
+    settings = Settings(**values)
+    validate_settings(settings)
+    return settings
+
+
+def validate_settings(settings: Settings) -> None:
+    """Cross-field rules that a single variable cannot express.
+
+    :raise ConfigError: naming the variables involved.
+    """
+    problems = []
+    if not settings.api_keys and not settings.demo:
+        problems.append(
+            f"{_env('API_KEYS')}: no API key configured; set one or more comma-separated keys "
+            f"(or {_env('DEMO')}=1 to generate one for a local demo)"
+        )
+    short = [k for k in settings.api_keys if len(k) < MIN_SECRET_LENGTH]
+    if short:
+        problems.append(f"{_env('API_KEYS')}: every key needs at least {MIN_SECRET_LENGTH} characters")
+    if not settings.trace_secret and not settings.demo:
+        problems.append(
+            f"{_env('TRACE_SECRET')}: not set; trace ids are derived from it, so every instance needs the same "
+            f"secret of at least {MIN_SECRET_LENGTH} characters"
+        )
+    elif settings.trace_secret and len(settings.trace_secret) < MIN_SECRET_LENGTH:
+        problems.append(f"{_env('TRACE_SECRET')}: needs at least {MIN_SECRET_LENGTH} characters")
+    if settings.crm_backend == "http":
+        if not settings.crm_url_template:
+            problems.append(f"{_env('CRM_URL_TEMPLATE')}: required when {_env('CRM_BACKEND')}=http")
+        if settings.crm_connect_timeout_ms >= settings.crm_deadline_ms:
+            problems.append(
+                f"{_env('CRM_CONNECT_TIMEOUT_MS')}: must be below {_env('CRM_DEADLINE_MS')} "
+                f"({settings.crm_connect_timeout_ms} >= {settings.crm_deadline_ms})"
+            )
+    if not settings.tiers:
+        problems.append(f"{_env('TIERS')}: needs at least one tier")
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def effective_trace_secret(settings: Settings) -> bytes:
+    """The HMAC key for trace derivation; the fixed demo secret only in demo mode without one."""
+    return (settings.trace_secret or DEMO_TRACE_SECRET).encode("utf-8")

@@ -1,0 +1,99 @@
+"""Structured JSON logging: one access line per request, PII masked, no secrets."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+
+from flask import Flask
+from flask import g
+from flask import request
+from pythonjsonlogger.json import JsonFormatter
+
+ACCESS_LOGGER = "companion.access"
+CORRELATION_HEADER = "ININ-Correlation-Id"
+_HANDLER_MARK = "_companion_handler"
+
+
+def configure_logging(level: str) -> None:
+    """Send the companion.* loggers to stderr as JSON lines (idempotent: one handler however often called)."""
+    root = logging.getLogger("companion")
+    root.setLevel(level)
+    root.propagate = False
+    if any(getattr(h, _HANDLER_MARK, False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}",
+            style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            datefmt="%Y-%m-%dT%H:%M:%S%z",
+        )
+    )
+    setattr(handler, _HANDLER_MARK, True)
+    root.addHandler(handler)
+
+
+def mask_phone(value: str) -> str:
+    """Keep only the last 4 digits of a phone number: +13175550116 -> +*******0116."""
+    digits = sum(c.isdigit() for c in value)
+    keep = 4 if digits > 6 else 0
+    out, seen = [], 0
+    for c in value:
+        if c.isdigit():
+            seen += 1
+            out.append(c if seen > digits - keep else "*")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def mask_email(value: str) -> str:
+    """Keep the first character of the local part and the domain: jane.doe@example.com -> j***@example.com."""
+    local, sep, domain = value.partition("@")
+    if not sep:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+_EMAIL_RE = re.compile(r"[^\s@\"']+@[^\s@\"']+")
+_PHONE_RE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+
+
+def mask_pii(text: str) -> str:
+    """Mask every e-mail address and phone-number-like run in free text."""
+    text = _EMAIL_RE.sub(lambda m: mask_email(m.group(0)), text)
+    return _PHONE_RE.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def log_fields() -> dict:
+    """Per-request fields a view adds to the access line (conversationId, dd ids, CRM outcome...)."""
+    if "log_fields" not in g:
+        g.log_fields = {}
+    return g.log_fields
+
+
+def register_access_log(app: Flask) -> None:
+    """Emit one JSON line per request with status, duration and correlation ids."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+
+    @app.before_request
+    def _start_timer():
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response):
+        started = g.get("request_started", time.perf_counter())
+        fields = {
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "ininCorrelationId": request.headers.get(CORRELATION_HEADER, ""),
+        }
+        fields.update(g.get("log_fields", {}))
+        logger.info("request", extra=fields)
+        return response

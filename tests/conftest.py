@@ -1,0 +1,48 @@
+"""Shared fixtures: settings, app, client, and a real gunicorn server."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from service import create_app
+from service.config import load_settings
+
+API_KEY = "test-key-0123456789abcdef"
+OTHER_KEY = "rotated-key-9876543210fedcba"
+TRACE_SECRET = "test-trace-secret-0123456789"
+
+
+@pytest.fixture
+def settings_env(tmp_path):
+    """COMPANION_* variables for a test app; tests add or override entries before building the app."""
+    return {
+        "COMPANION_API_KEYS": f"{API_KEY},{OTHER_KEY}",
+        "COMPANION_TRACE_SECRET": TRACE_SECRET,
+        "COMPANION_SQLITE_PATH": str(tmp_path / "crm.sqlite3"),
+    }
+
+
+@pytest.fixture
+def app(settings_env):
+    """The Flask app built from settings_env."""
+    return create_app(load_settings(settings_env))
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def auth():
+    """Headers that authenticate with the primary test key."""
+    return {"Authorization": f"Bearer {API_KEY}"}
+
+
+def basic_auth(user: str, password: str) -> dict:
+    """A Basic Authorization header, as Genesys's Basic Auth credential sends it."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
