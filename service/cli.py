@@ -38,6 +38,10 @@ def serve(host: str, port: int, demo: bool):
     os.execvpe(argv[0], argv, env)
 
 
+# Subcommands that live with the code they drive; one line each.
+# (add new ones here: from package.module import command; cli.add_command(command))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()
