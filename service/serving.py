@@ -20,11 +20,11 @@ def listening_urls(server) -> list[str]:
 
 def when_ready(server) -> None:
     """Print where the service listens and, in demo mode, the key to call it with."""
-    app = server.app.wsgi()
-    settings = app.extensions["companion.settings"]
+    # Another WSGI app under this config (bench/'s baseline) has no settings: print the URL only.
+    settings = server.app.wsgi().extensions.get("companion.settings")
     urls = listening_urls(server)
     lines = [f"architect-companion is listening on {', '.join(urls)}"]
-    if settings.demo and urls:
+    if settings is not None and settings.demo and urls:
         key = settings.api_keys[0]
         lines += [
             f"API key: {key}",

@@ -16,7 +16,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = ROOT / "service" / "gunicorn_conf.py"
-_LISTENING = re.compile(r"Listening at: (http://[^\s]+)")
+# gunicorn's own line (INFO) or the service banner (always printed, whatever the log level).
+_LISTENING = re.compile(r"(?:Listening at:|is listening on) (http://[^\s,]+)")
 
 
 class ServerError(RuntimeError):
@@ -30,11 +31,13 @@ class GunicornServer:
     developer's shell cannot change what a test sees.
     """
 
-    def __init__(self, env: dict[str, str], start_timeout: float = 30.0):
+    def __init__(self, env: dict[str, str], start_timeout: float = 30.0, app: str | None = None):
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
         self.env.update(env)
         self.env.setdefault("COMPANION_BIND", "127.0.0.1:0")
         self.start_timeout = start_timeout
+        # Another WSGI app under the same gunicorn config (bench/ uses it for its bare-Flask baseline).
+        self.app = app
         self.url = ""
         self.process: subprocess.Popen | None = None
         fd, name = tempfile.mkstemp(prefix="gunicorn-", suffix=".log")
@@ -46,7 +49,7 @@ class GunicornServer:
         with self.log_path.open("ab") as log:
             # The child keeps its own copy of the descriptor; ours is closed at once.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)],
+                [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), *([self.app] if self.app else [])],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

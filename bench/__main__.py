@@ -1,0 +1,33 @@
+"""`python -m bench [NAME ...]`: run the named benchmarks (default: the quick ones)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> module in bench/ exposing run(); the order is the order they run in.
+BENCHMARKS = {
+    "trace": "bench.trace",
+}
+DEFAULT = ["trace"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []] and list(BENCHMARKS), metavar="NAME",
+                        help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: {', '.join(DEFAULT)})")
+    args = parser.parse_args(argv)
+    missed = []
+    for name in args.names or DEFAULT:
+        print(f"\n== {name} ==", flush=True)
+        result = importlib.import_module(BENCHMARKS[name]).run()
+        if isinstance(result, dict) and result.get("met") is False:
+            missed.append(name)
+    if missed:
+        print(f"\ntargets missed: {', '.join(missed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""Shared benchmark machinery: start gunicorn, drive load with wrk (or a Python client), report figures."""
+
+from __future__ import annotations
+
+import dataclasses
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tests.servers import GunicornServer
+
+API_KEY = "bench-key-0123456789abcdef"
+TRACE_SECRET = "bench-trace-secret-0123456789"
+BASE_ENV = {"COMPANION_API_KEYS": API_KEY, "COMPANION_TRACE_SECRET": TRACE_SECRET, "COMPANION_LOG_LEVEL": "WARNING"}
+HEADERS = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+
+
+@dataclasses.dataclass
+class LoadResult:
+    """What one load run measured."""
+
+    label: str
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int  # non-2xx answers plus socket errors and timeouts
+    tool: str
+
+    def line(self) -> str:
+        return (
+            f"{self.label:<28} {self.rps:>9.0f} req/s  p50 {self.p50_ms:>7.2f} ms  p99 {self.p99_ms:>7.2f} ms  "
+            f"max {self.max_ms:>8.2f} ms  errors {self.errors}  ({self.requests} requests, {self.tool})"
+        )
+
+
+def wrk_path() -> str | None:
+    """wrk from Debian's packages; installed on first use when running as root (CI machines are)."""
+    found = shutil.which("wrk")
+    if found or os.environ.get("BENCH_NO_INSTALL") or os.geteuid() != 0:
+        return found
+    print("installing wrk from Debian's packages ...", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
+    return shutil.which("wrk")
+
+
+_WRK_SCRIPT = """
+local bodies = {%(bodies)s}
+local headers = {%(headers)s}
+local n = #bodies
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", nil, headers, bodies[math.random(n)])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("JSON %%d %%d %%d %%d %%d %%d %%.3f %%.3f %%.3f\\n",
+    summary.requests, summary.duration, summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout, summary.errors.status, latency:percentile(50), latency:percentile(99),
+    latency.max, 0, 0))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return json.dumps(text)  # JSON string escapes are valid Lua string escapes for this ASCII payload
+
+
+def _run_wrk(wrk: str, url: str, bodies: Sequence[str], connections: int, seconds: float, label: str) -> LoadResult:
+    script = _WRK_SCRIPT % {
+        "bodies": ",".join(_lua_string(b) for b in bodies),
+        "headers": ",".join(f"[{_lua_string(k)}]={_lua_string(v)}" for k, v in HEADERS.items()),
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    try:
+        completed = subprocess.run(
+            [wrk, "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s", "-s", handle.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(handle.name)
+    match = re.search(r"^JSON (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) ([\d.]+)", completed.stdout, re.M)
+    if not match:
+        raise RuntimeError(f"could not read wrk output:\n{completed.stdout}\n{completed.stderr}")
+    requests, duration_us, socket_errors, status_errors, p50_us, p99_us, max_us = match.groups()
+    duration = int(duration_us) / 1e6
+    return LoadResult(
+        label=label,
+        requests=int(requests),
+        seconds=duration,
+        rps=int(requests) / duration,
+        p50_ms=int(p50_us) / 1000,
+        p99_ms=int(p99_us) / 1000,
+        max_ms=float(max_us) / 1000,
+        errors=int(socket_errors) + int(status_errors),
+        tool="wrk",
+    )
+
+
+def _run_python(url: str, bodies: Sequence[str], connections: int, seconds: float, label: str) -> LoadResult:
+    """A keep-alive client per thread; used where wrk is unavailable (it costs more CPU than wrk)."""
+    parts = urlsplit(url)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def worker(seed: int):
+        rng = random.Random(seed)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+        own, own_errors = [], 0
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            try:
+                connection.request("POST", parts.path, body=rng.choice(bodies), headers=HEADERS)
+                response = connection.getresponse()
+                response.read()
+                if not 200 <= response.status < 300:
+                    own_errors += 1
+            except (OSError, http.client.HTTPException):
+                own_errors += 1
+                connection.close()
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+            own.append(time.perf_counter() - started)
+        connection.close()
+        with lock:
+            latencies.extend(own)
+            errors[0] += own_errors
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    duration = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return LoadResult(
+        label=label,
+        requests=len(latencies),
+        seconds=duration,
+        rps=len(latencies) / duration,
+        p50_ms=cuts[49] * 1000,
+        p99_ms=cuts[98] * 1000,
+        max_ms=max(latencies, default=0.0) * 1000,
+        errors=errors[0],
+        tool="python",
+    )
+
+
+def run_load(
+    url: str, bodies: Sequence[str], *, connections: int = 16, seconds: float = 10.0, label: str = ""
+) -> LoadResult:
+    """POST random bodies from `bodies` to url with `connections` keep-alive connections for `seconds`."""
+    wrk = wrk_path()
+    if wrk:
+        return _run_wrk(wrk, url, bodies, connections, seconds, label or url)
+    return _run_python(url, bodies, connections, seconds, label or url)
+
+
+def warm_up(url: str, bodies: Sequence[str]) -> None:
+    """A short load first, so imports, connection pools and SQLite pages are warm in every worker."""
+    run_load(url, bodies, connections=4, seconds=2, label="warm-up")
+
+
+def serve(env: dict[str, str] | None = None, app: str | None = None) -> GunicornServer:
+    """A started gunicorn with the repository config and BASE_ENV plus env; caller stops it."""
+    return GunicornServer({**BASE_ENV, **(env or {})}, app=app).start()
+
+
+def compare_with_baseline(
+    path: str,
+    bodies: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    connections: int = 16,
+    seconds: float = 10.0,
+    label: str = "",
+) -> tuple[LoadResult, LoadResult]:
+    """Load the service's `path` and, with the same gunicorn config, the bare-Flask baseline; both warmed up."""
+    results = []
+    for app, name in ((None, label or path), ("bench.baseline:app", "bare Flask baseline")):
+        server = serve(env, app=app)
+        try:
+            url = f"{server.url}{path}"
+            warm_up(url, bodies)
+            results.append(run_load(url, bodies, connections=connections, seconds=seconds, label=name))
+        finally:
+            server.stop()
+            Path(server.log_path).unlink(missing_ok=True)
+    return results[0], results[1]
+
+
+def report_ratio(service: LoadResult, baseline: LoadResult) -> float:
+    """Print both lines and the throughput ratio; return the ratio."""
+    ratio = service.rps / baseline.rps if baseline.rps else 0.0
+    print(service.line())
+    print(baseline.line())
+    print(f"{'throughput ratio':<28} {ratio:>9.2f}")
+    return ratio
