@@ -33,13 +33,18 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from service import api
     from service import health
+    from service import metrics
     from service.errors import register_error_handlers
     from service.logs import configure_logging
     from service.logs import register_access_log
     from service.openapi import build_openapi
 
     configure_logging(settings.log_level)
-    app = Flask(__name__)
+    # No static files to serve, so no public /static/<path> route either.
+    app = Flask(__name__, static_folder=None)
+    # Never debug, whatever FLASK_DEBUG says (Flask reads it in Flask()): debug mode changes error
+    # handling and is what the werkzeug debugger, a remote shell, hangs on.
+    app.debug = False
     # Flask answers 413 itself past this many bytes, before any view reads the body.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
@@ -47,7 +52,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     register_error_handlers(app)
     register_access_log(app)
+    metrics.register_request_metrics(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(api.bp)
     app.extensions["companion.openapi"] = build_openapi(app, _version())
     return app

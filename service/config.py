@@ -47,6 +47,8 @@ class Settings:
     crm_max_response_bytes: int = 1024 * 1024
     degraded_as_503: bool = False
     metrics_auth: bool = False
+    # Where gunicorn workers share Prometheus samples; None: a fresh temporary directory per server.
+    metrics_dir: Path | None = None
     bind: str = "127.0.0.1:8080"
     workers: int = dataclasses.field(default_factory=lambda: max(2, os.cpu_count() or 1))
     threads: int = 16
@@ -147,6 +149,7 @@ class _SettingsSchema(ma.Schema):
     )
     degraded_as_503 = ma.fields.Boolean(data_key=_env("DEGRADED_AS_503"), **_BOOL)
     metrics_auth = ma.fields.Boolean(data_key=_env("METRICS_AUTH"), **_BOOL)
+    metrics_dir = ma.fields.String(data_key=_env("METRICS_DIR"), validate=ma.validate.Length(min=1))
     bind = ma.fields.String(
         data_key=_env("BIND"),
         validate=ma.validate.Regexp(r"^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$|^unix:\S+$", error="must be HOST:PORT or unix:PATH"),
@@ -158,6 +161,8 @@ class _SettingsSchema(ma.Schema):
     def _normalise(self, data, **kwargs):
         if "sqlite_path" in data:
             data["sqlite_path"] = Path(data["sqlite_path"])
+        if "metrics_dir" in data:
+            data["metrics_dir"] = Path(data["metrics_dir"])
         if "log_level" in data:
             data["log_level"] = data["log_level"].upper()
         if "tiers" in data:

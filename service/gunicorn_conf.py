@@ -9,11 +9,42 @@ threads covers that on a 2-core host, and more instances scale it out (docs/depl
 Override with COMPANION_WORKERS and COMPANION_THREADS (and COMPANION_BIND) without editing this file.
 """
 
+import os
+import shutil
+import signal
+import tempfile
+
 from service.config import load_settings
 
 from service.serving import when_ready as _announce
 
 _settings = load_settings()
+
+# Prometheus multiprocess mode (service/metrics.py): every worker writes its samples to files in one
+# directory, which prometheus-client finds through this variable. It must be set before the app (and so
+# prometheus_client) is imported, which preload_app does below in this master process, and it must start
+# empty, or counters of a previous run come back. gunicorn re-runs this file on SIGHUP: the same master
+# then keeps its directory, so counters survive a reload like they survive a worker restart.
+_MULTIPROC_VAR = "PROMETHEUS_MULTIPROC_DIR"
+_MULTIPROC_OWNER_VAR = "ARCHITECT_COMPANION_METRICS_MASTER_PID"
+
+
+def _prepare_metrics_dir() -> None:
+    if os.environ.get(_MULTIPROC_OWNER_VAR) == str(os.getpid()) and os.environ.get(_MULTIPROC_VAR):
+        return
+    if _settings.metrics_dir is None:
+        path = tempfile.mkdtemp(prefix="companion-metrics-")
+    else:
+        _settings.metrics_dir.mkdir(parents=True, exist_ok=True)
+        # Only prometheus-client's own files: a mistyped COMPANION_METRICS_DIR must not cost anyone data.
+        for stale in _settings.metrics_dir.glob("*.db"):
+            stale.unlink()
+        path = str(_settings.metrics_dir)
+    os.environ[_MULTIPROC_VAR] = path
+    os.environ[_MULTIPROC_OWNER_VAR] = str(os.getpid())
+
+
+_prepare_metrics_dir()
 
 bind = _settings.bind
 worker_class = "gthread"
@@ -42,3 +73,43 @@ control_socket_disable = True
 
 def when_ready(server):
     _announce(server)
+
+
+def child_exit(server, worker):
+    # Drop the dead worker's in-flight and breaker gauges (their "live" modes); its counters stay counted.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def _start_draining(worker) -> None:
+    from service.health import start_draining
+
+    # bench/'s bare-Flask baseline runs under this config too; any Flask app has extensions.
+    if hasattr(worker.wsgi, "extensions"):
+        start_draining(worker.wsgi)
+
+
+def post_worker_init(worker):
+    # gthread's SIGTERM handler only stops accepting and drains; gunicorn has no hook for it. Wrap it so
+    # /readyz answers 503 during the drain (requests on kept-alive connections still reach the worker).
+    drain = signal.getsignal(signal.SIGTERM)
+
+    def _on_sigterm(signum, frame):
+        _start_draining(worker)
+        drain(signum, frame)
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    # signal.signal() makes the signal interrupt system calls again; gunicorn had turned that off.
+    signal.siginterrupt(signal.SIGTERM, False)
+
+
+def worker_int(worker):
+    # SIGINT/SIGQUIT: quick shutdown; the worker exits within 0.1 s, but say so to any probe meanwhile.
+    _start_draining(worker)
+
+
+def on_exit(server):
+    # A directory this master created for itself goes with it; a configured one is left for inspection.
+    if _settings.metrics_dir is None and os.environ.get(_MULTIPROC_OWNER_VAR) == str(os.getpid()):
+        shutil.rmtree(os.environ[_MULTIPROC_VAR], ignore_errors=True)

@@ -22,6 +22,11 @@ def add_readiness_check(app, check: ReadinessCheck) -> None:
     app.extensions.setdefault("companion.readiness", []).append(check)
 
 
+def start_draining(app) -> None:
+    """From now on /readyz answers 503: this process is shutting down (set from the gunicorn config)."""
+    app.extensions["companion.draining"] = True
+
+
 @bp.get("/healthz")
 @documented(summary="Liveness", response=HealthResponse, errors=())
 def healthz():
@@ -33,6 +38,9 @@ def healthz():
 @documented(summary="Readiness", response=HealthResponse, errors=(503,))
 def readyz():
     """200 when every backend the service needs is usable, 503 with the reason otherwise."""
+    if current_app.extensions.get("companion.draining"):
+        # A load balancer still probing this worker must stop sending it traffic; in-flight requests finish.
+        return jsonify({"status": "unavailable", "reason": "shutting down"}), 503
     for check in current_app.extensions.get("companion.readiness", []):
         reason = check()
         if reason:

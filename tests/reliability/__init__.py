@@ -1,0 +1,1 @@
+"""Reliability and security: metrics, shutdown, fuzzing, auth coverage, log hygiene."""
