@@ -6,6 +6,7 @@ import json
 
 import marshmallow as ma
 from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.errors import ApiError
 from service.errors import validation_error
@@ -40,6 +41,11 @@ def parse_json_object() -> dict:
     if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
         raise ApiError.unsupported_media_type(mimetype)
     raw = request.get_data(cache=False)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        # A chunked body (no Content-Length) is cut at the limit by werkzeug without a word; at the limit
+        # we cannot tell "exactly the limit" from "more", so the limit is exclusive for chunked bodies.
+        raise RequestEntityTooLarge()
     if not raw.strip():
         raise ApiError.invalid_json("the body is empty; send a JSON object")
     try:

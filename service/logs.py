@@ -89,8 +89,9 @@ def register_access_log(app: Flask) -> None:
         started = g.get("request_started", time.perf_counter())
         fields = {
             "method": request.method,
-            # A path can carry a caller's number or address (a 404 for /v1/customer/+1317...).
-            "path": mask_pii(request.path),
+            # A path can carry a caller's number or address (a 404 for /v1/customer/+1317...); masked per
+            # segment so the route stays readable.
+            "path": "/".join(mask_pii(segment) for segment in request.path.split("/")),
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
             "ininCorrelationId": request.headers.get(CORRELATION_HEADER, ""),
