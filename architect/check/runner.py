@@ -1,0 +1,96 @@
+"""Run every rule over files and folders: data actions first, so flows can be cross-checked against them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from architect.check.data_action import check_data_action
+from architect.check.data_action import looks_like_data_action
+from architect.check.findings import SEVERITY_ORDER
+from architect.check.findings import Finding
+from architect.check.findings import finding
+from architect.check.flow import action_key
+from architect.check.flow import check_flow
+
+JSON_SUFFIXES = (".json",)
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class CheckUsageError(ValueError):
+    """A path cannot be checked at all (missing, or not a JSON/YAML file)."""
+
+
+def collect_files(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
+    """(file, given explicitly) for every JSON/YAML file named or found under the folders, in a stable order."""
+    files: list[tuple[Path, bool]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in JSON_SUFFIXES + YAML_SUFFIXES)
+            files.extend((p, False) for p in found)
+        elif path.is_file():
+            if path.suffix.lower() not in JSON_SUFFIXES + YAML_SUFFIXES:
+                raise CheckUsageError(f"{path}: not a .json, .yaml or .yml file")
+            files.append((path, True))
+        else:
+            raise CheckUsageError(f"{path}: no such file or folder")
+    seen: set[Path] = set()
+    unique = []
+    for path, explicit in files:
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            unique.append((path, explicit))
+    return unique
+
+
+def _read(path: Path) -> str | None:
+    # utf-8-sig: files saved by Windows editors start with a byte-order mark.
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def check_paths(paths: Iterable[str | Path]) -> list[Finding]:
+    """Every finding for the given files and folders, sorted by file, line and severity."""
+    files = collect_files(paths)
+    findings: list[Finding] = []
+    actions: dict[str, dict] = {}
+    for path, explicit in files:
+        if path.suffix.lower() not in JSON_SUFFIXES:
+            continue
+        text = _read(path)
+        if text is None:
+            findings.append(finding(str(path), "", "DA001", "not UTF-8 text"))
+            continue
+        if not explicit:
+            try:
+                if not looks_like_data_action(json.loads(text)):
+                    continue  # some other JSON file in the folder
+            except ValueError:
+                pass  # broken JSON is reported as such
+        found, document = check_data_action(str(path), text)
+        findings.extend(found)
+        if isinstance(document, dict) and isinstance(document.get("name"), str):
+            actions.setdefault(action_key(document["name"]), document)
+    for path, _explicit in files:
+        if path.suffix.lower() in YAML_SUFFIXES:
+            text = _read(path)
+            if text is None:
+                findings.append(finding(str(path), "", "FL001", "not UTF-8 text"))
+            else:
+                findings.extend(check_flow(str(path), text, actions))
+    order = {str(path): index for index, (path, _e) in enumerate(files)}
+    findings.sort(key=lambda f: (order.get(f.file, 0), f.line or 0, SEVERITY_ORDER[f.severity], f.path, f.rule))
+    return findings
+
+
+def summary(findings: list[Finding], file_count: int) -> str:
+    """`N errors, M warnings, K notes in F files`."""
+    counts = {severity: sum(1 for f in findings if f.severity == severity) for severity in SEVERITY_ORDER}
+    return (
+        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s) "
+        f"in {file_count} file(s)"
+    )

@@ -1,0 +1,1 @@
+"""`companion export`: data actions, Terraform and Archy flows generated from schemas/."""
