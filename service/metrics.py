@@ -151,6 +151,18 @@ def exposition(accept: str = "") -> tuple[bytes, str]:
     return encoder(registry), content_type
 
 
+# labels() costs more than the observation itself; the (rule, status class) pairs are few and fixed.
+_request_children: dict[tuple[str, str], object] = {}
+
+
+def _request_child(rule: str, status: int):
+    key = (rule, status_class(status))
+    child = _request_children.get(key)
+    if child is None:
+        child = _request_children.setdefault(key, REQUEST_DURATION.labels(*key))
+    return child
+
+
 def register_request_metrics(app: Flask) -> None:
     """Time every request and count it in flight, labelled by URL rule and status class."""
 
@@ -164,7 +176,7 @@ def register_request_metrics(app: Flask) -> None:
         started = g.get("metrics_started")
         if started is not None:
             rule = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ENDPOINT
-            REQUEST_DURATION.labels(rule, status_class(response.status_code)).observe(time.perf_counter() - started)
+            _request_child(rule, response.status_code).observe(time.perf_counter() - started)
         return response
 
     @app.teardown_request
