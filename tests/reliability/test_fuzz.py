@@ -7,6 +7,7 @@ Derandomized, no example database: the same examples on every run, so CI is stab
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -153,7 +154,11 @@ def worker_pids(server: GunicornServer) -> set[int]:
 
 @pytest.mark.e2e
 def test_fuzzing_over_gunicorn_neither_fails_nor_restarts_a_worker(server, app):
-    workers = worker_pids(server)
+    # gunicorn answers as soon as one worker is up; wait for both before taking the roll call.
+    deadline = time.monotonic() + 15
+    while len(workers := worker_pids(server)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(workers) == 2
     session = requests.Session()
     for path, input_keys, output_keys in post_endpoints(app):
 

@@ -1,0 +1,66 @@
+"""docs/deploying.md stays true: its settings exist and its commands do what it says."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from service.config import load_settings
+from tests.servers import ROOT
+
+DOC = (ROOT / "docs" / "deploying.md").read_text(encoding="utf-8")
+KEY = "deploy-doc-key-0123456789"
+SECRET = "deploy-doc-secret-0123456789"
+
+
+def doc_exports() -> dict[str, str]:
+    return dict(re.findall(r'^export (COMPANION_\w+)="?([^"\s]*)"?', DOC, re.M))
+
+
+def test_every_setting_the_doc_exports_is_a_real_setting():
+    exports = doc_exports()
+    assert set(exports) == {"COMPANION_API_KEYS", "COMPANION_TRACE_SECRET", "COMPANION_METRICS_AUTH"}
+    settings = load_settings({**exports, "COMPANION_API_KEYS": KEY, "COMPANION_TRACE_SECRET": SECRET})
+    assert settings.metrics_auth is True
+
+
+def test_every_metric_the_doc_lists_is_exported(client):
+    body = client.get("/metrics").get_data(as_text=True)
+    for name in re.findall(r"^\| `(companion_\w+)`", DOC, re.M):
+        assert f"# TYPE {name} " in body or f"# TYPE {name.removesuffix('_total')} counter" in body, name
+
+
+@pytest.mark.e2e
+def test_companion_serve_then_probe_scrape_and_sigterm_as_the_doc_shows(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
+    env.update(doc_exports())
+    env.update({"COMPANION_API_KEYS": KEY, "COMPANION_TRACE_SECRET": SECRET,
+                "COMPANION_SQLITE_PATH": str(tmp_path / "crm.sqlite3"), "COMPANION_WORKERS": "1"})
+    log = tmp_path / "serve.log"
+    companion = Path(sys.executable).with_name("companion")
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(companion), "serve", "--host", "127.0.0.1", "--port", "0"],
+                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (match := re.search(r"is listening on (http://\S+)", log.read_text())) and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.05)
+        assert match, log.read_text()
+        url = match.group(1)
+        assert requests.get(f"{url}/readyz", timeout=5).json() == {"status": "ok"}
+        assert requests.get(f"{url}/metrics", timeout=5).status_code == 401
+        scraped = requests.get(f"{url}/metrics", headers={"X-API-Key": KEY}, timeout=5)
+        assert scraped.status_code == 200 and "companion_http_requests_in_flight" in scraped.text
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(25) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
