@@ -42,6 +42,7 @@ def serve(host: str, port: int, demo: bool):
 # (add new ones here: from package.module import command; cli.add_command(command))
 from architect.export.command import export_command; cli.add_command(export_command)  # noqa: E402,E702
 from architect.check.command import check_command; cli.add_command(check_command)  # noqa: E402,E702
+from architect.runtime.cli import action_command; cli.add_command(action_command)  # noqa: E402,E702
 
 
 def main() -> None:
