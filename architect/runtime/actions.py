@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import time
@@ -130,10 +131,9 @@ def check_action(action, *, source: str = "action") -> None:
         part = need(contract, side, dict, "contract")
         schema = need(part, schema_key, dict, f"contract.{side}")
         if schema is not None:
-            try:
-                jsonschema.Draft4Validator.check_schema(schema)
-            except jsonschema.SchemaError as exc:
-                problems.append(f"contract.{side}.{schema_key} is not a valid draft-04 schema: {exc.message}")
+            problem = _schema_problem(_schema_key(schema))
+            if problem:
+                problems.append(f"contract.{side}.{schema_key} is not a valid draft-04 schema: {problem}")
     if problems:
         raise ActionDefinitionError(f"{source}: " + "; ".join(problems))
 
@@ -156,8 +156,27 @@ def _unresolved(text: str) -> list[str]:
     return _UNRESOLVED_REFERENCE.findall(text)
 
 
+def _schema_key(schema: dict) -> str:
+    return json.dumps(schema, sort_keys=True)
+
+
+# Checking a schema costs more than the rest of a run; a flow runs the same few actions over and over.
+@functools.lru_cache(maxsize=256)
+def _schema_problem(schema_json: str) -> str | None:
+    try:
+        jsonschema.Draft4Validator.check_schema(json.loads(schema_json))
+    except jsonschema.SchemaError as exc:
+        return exc.message
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str) -> jsonschema.Draft4Validator:
+    return jsonschema.Draft4Validator(json.loads(schema_json))
+
+
 def _schema_violations(schema: dict, instance) -> list[str]:
-    validator = jsonschema.Draft4Validator(schema)
+    validator = _validator(_schema_key(schema))
     violations = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
         where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
@@ -179,7 +198,8 @@ def _rebase_url(url: str, base_url: str | None) -> str:
             raise _StepFailed("failure", f"request URL {url!r} is relative (Genesys Cloud Data Actions call the "
                                          "Genesys API): give base_url / --base-url to say where to send it")
         return base_url.rstrip("/") + url
-    raise _StepFailed("failure", f"request URL {url!r} is neither absolute (https://host/...) nor relative (/api/v2/...)")
+    raise _StepFailed("failure",
+                      f"request URL {url!r} is neither absolute (https://host/...) nor relative (/api/v2/...)")
 
 
 def _redactor(credentials: dict):

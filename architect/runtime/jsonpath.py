@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -10,7 +11,6 @@ from dataclasses import dataclass
 from jsonpath_ng import jsonpath as jp
 from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext import parse as parse_jsonpath
-from jsonpath_ng.ext.filter import Filter
 
 # Facts: /work/shared/reference/genesys-data-actions.md §3.3. Genesys very likely evaluates translation maps with
 # Jayway JsonPath (`$.size()` is Jayway-only). Jayway semantics copied here:
@@ -81,6 +81,7 @@ def _is_definite_step(step) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=1024)
 def compile_path(text: str) -> CompiledPath:
     """Parse a Jayway-style JSONPath; raises JsonPathError naming the path when it cannot be parsed."""
     if not isinstance(text, str) or not text.strip().startswith("$"):
@@ -195,7 +196,7 @@ def _evaluate_in_filter(path: CompiledPath, document):
     return [value for element in kept for value in _find_all(suffix_expression, element)]
 
 
-def _apply_function(name: str, value, text: str):
+def _apply_function(name: str, value):
     if name in ("length", "size"):
         # Jayway Length: arrays and objects only; anything else gives null.
         return len(value) if isinstance(value, (list, dict)) else None
@@ -205,7 +206,8 @@ def _apply_function(name: str, value, text: str):
         if not isinstance(value, list) or not value:
             return MISSING
         return value[0] if name == "first" else value[-1]
-    numbers = [v for v in (value if isinstance(value, list) else []) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    items = value if isinstance(value, list) else []
+    numbers = [v for v in items if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if not numbers:
         # Jayway: "Aggregation function attempted to calculate value using empty array" -> the path fails.
         return MISSING
@@ -227,7 +229,7 @@ def evaluate(path: CompiledPath | str, document):
     value = _evaluate_base(compiled, document)
     if compiled.function is None or value is MISSING:
         return value
-    return _apply_function(compiled.function, value, compiled.text)
+    return _apply_function(compiled.function, value)
 
 
 def is_definite(path: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import math
@@ -469,7 +470,8 @@ class SuccessTemplateUtils:
         try:
             mapping = json.loads(java_text(object_json))
         except ValueError:
-            raise ValueError(f"moveKeysIntoArrayOfObjects: argument is not JSON: {java_text(object_json)[:200]!r}") from None
+            text = java_text(object_json)[:200]
+            raise ValueError(f"moveKeysIntoArrayOfObjects: argument is not JSON: {text!r}") from None
         if not isinstance(mapping, dict):
             raise ValueError("moveKeysIntoArrayOfObjects: argument is not a JSON object")
         items = []
@@ -516,11 +518,17 @@ def _position(text: str, offset: int) -> _Position:
     return _Position(before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(template: str, name: str) -> airspeed.Template:
+    # Parsing dominates rendering time; a flow run renders the same few templates again and again.
+    return airspeed.Template(template, filename=name)
+
+
 def render_velocity(template: str, context: dict, *, name: str) -> str:
     """Render `template` with `context` (plus the Genesys tools); errors name the template and the position."""
     namespace = {**velocity_tools(), **context}
     try:
-        return airspeed.Template(template, filename=name).merge(namespace)
+        return _compiled(template, name).merge(namespace)
     except airspeed.TemplateSyntaxError as exc:
         message = str(exc).split(": ", 1)[1] if ": " in str(exc) else str(exc)
         raise TemplateRenderError(name, message, exc.line, exc.column) from None

@@ -61,6 +61,7 @@ class StubServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes; avoid the 40 ms delayed ACK
 
             def _handle(self):
                 parts = urllib.parse.urlsplit(self.path)
