@@ -9,6 +9,7 @@ import sys
 # name -> module in bench/ exposing run(); the order is the order they run in.
 BENCHMARKS = {
     "trace": "bench.trace",
+    "action_runtime": "bench.action_runtime",
 }
 DEFAULT = ["trace"]
 
