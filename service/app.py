@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings = dataclasses.replace(settings, api_keys=(secrets.token_urlsafe(24),))
 
     from service import api
+    from service import crm
     from service import health
     from service import metrics
     from service.errors import register_error_handlers
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.extensions["companion.settings"] = settings
+    crm.init_app(app, settings)
 
     register_error_handlers(app)
     register_access_log(app)

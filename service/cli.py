@@ -43,6 +43,8 @@ def serve(host: str, port: int, demo: bool):
 from architect.export.command import export_command; cli.add_command(export_command)  # noqa: E402,E702
 from architect.check.command import check_command; cli.add_command(check_command)  # noqa: E402,E702
 from architect.runtime.cli import action_command; cli.add_command(action_command)  # noqa: E402,E702
+from service.crm.cli import crm_command; cli.add_command(crm_command)  # noqa: E402,E702
+from architect.runtime.simulate import simulate_command; cli.add_command(simulate_command)  # noqa: E402,E702
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ class Settings:
     crm_url_template: str = ""
     crm_auth_header: str = ""
     crm_field_map: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    crm_record_path: str = ""
     crm_deadline_ms: int = 1500
     crm_connect_timeout_ms: int = 500
     crm_breaker_failures: int = 5
@@ -125,6 +126,8 @@ class _SettingsSchema(ma.Schema):
     crm_url_template = ma.fields.String(data_key=_env("CRM_URL_TEMPLATE"))
     crm_auth_header = ma.fields.String(data_key=_env("CRM_AUTH_HEADER"))
     crm_field_map = _FieldMap(data_key=_env("CRM_FIELD_MAP"))
+    # Where the customer object sits in the CRM's answer (e.g. "records" or "$.data.contacts"); empty: the root.
+    crm_record_path = ma.fields.String(data_key=_env("CRM_RECORD_PATH"))
     crm_deadline_ms = ma.fields.Integer(
         data_key=_env("CRM_DEADLINE_MS"), validate=ma.validate.Range(min=50, max=30_000)
     )

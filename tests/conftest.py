@@ -8,19 +8,28 @@ import pytest
 
 from service import create_app
 from service.config import load_settings
+from service.crm.demo import create_demo_database
 
 API_KEY = "test-key-0123456789abcdef"
 OTHER_KEY = "rotated-key-9876543210fedcba"
 TRACE_SECRET = "test-trace-secret-0123456789"
 
 
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    """A demo CRM database built once per test session; servers and apps only read it."""
+    path = tmp_path_factory.mktemp("demo-crm") / "crm.sqlite3"
+    create_demo_database(path)
+    return path
+
+
 @pytest.fixture
-def settings_env(tmp_path):
+def settings_env(demo_db):
     """COMPANION_* variables for a test app; tests add or override entries before building the app."""
     return {
         "COMPANION_API_KEYS": f"{API_KEY},{OTHER_KEY}",
         "COMPANION_TRACE_SECRET": TRACE_SECRET,
-        "COMPANION_SQLITE_PATH": str(tmp_path / "crm.sqlite3"),
+        "COMPANION_SQLITE_PATH": str(demo_db),
     }
 
 

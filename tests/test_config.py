@@ -96,8 +96,8 @@ def test_missing_field_map_file_is_named(tmp_path: Path):
         load_settings(base(COMPANION_CRM_FIELD_MAP=f"@{tmp_path / 'absent.json'}"))
 
 
-def test_demo_mode_starts_without_key_and_generates_one():
-    app = create_app(load_settings({"COMPANION_DEMO": "true"}))
+def test_demo_mode_starts_without_key_and_generates_one(tmp_path):
+    app = create_app(load_settings({"COMPANION_DEMO": "true", "COMPANION_SQLITE_PATH": str(tmp_path / "demo.sqlite3")}))
     keys = app.extensions["companion.settings"].api_keys
     assert len(keys) == 1 and len(keys[0]) >= 16
 

@@ -11,11 +11,11 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(demo_db):
     env = {
         "COMPANION_API_KEYS": API_KEY,
         "COMPANION_TRACE_SECRET": TRACE_SECRET,
-        "COMPANION_SQLITE_PATH": str(tmp_path_factory.mktemp("e2e") / "crm.sqlite3"),
+        "COMPANION_SQLITE_PATH": str(demo_db),
     }
     with GunicornServer(env) as running:
         yield running
@@ -64,11 +64,11 @@ def test_errors_are_json_over_http_too(server):
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
-def test_server_stops_cleanly_on_sigterm(tmp_path):
+def test_server_stops_cleanly_on_sigterm(demo_db):
     env = {
         "COMPANION_API_KEYS": API_KEY,
         "COMPANION_TRACE_SECRET": TRACE_SECRET,
-        "COMPANION_SQLITE_PATH": str(tmp_path / "crm.sqlite3"),
+        "COMPANION_SQLITE_PATH": str(demo_db),
     }
     server = GunicornServer(env).start()
     try:

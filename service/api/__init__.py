@@ -19,4 +19,5 @@ def _require_api_key():
 
 
 # Views register themselves on bp when imported.
+from service.api import customer  # noqa: E402,F401
 from service.api import trace  # noqa: E402,F401

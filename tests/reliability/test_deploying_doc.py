@@ -37,11 +37,11 @@ def test_every_metric_the_doc_lists_is_exported(client):
 
 
 @pytest.mark.e2e
-def test_companion_serve_then_probe_scrape_and_sigterm_as_the_doc_shows(tmp_path):
+def test_companion_serve_then_probe_scrape_and_sigterm_as_the_doc_shows(tmp_path, demo_db):
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
     env.update(doc_exports())
     env.update({"COMPANION_API_KEYS": KEY, "COMPANION_TRACE_SECRET": SECRET,
-                "COMPANION_SQLITE_PATH": str(tmp_path / "crm.sqlite3"), "COMPANION_WORKERS": "1"})
+                "COMPANION_SQLITE_PATH": str(demo_db), "COMPANION_WORKERS": "1"})
     log = tmp_path / "serve.log"
     companion = Path(sys.executable).with_name("companion")
     with log.open("wb") as out:

@@ -135,11 +135,11 @@ def test_every_post_endpoint_survives_generated_json_and_raw_bytes(app):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(demo_db):
     env = {
         "COMPANION_API_KEYS": API_KEY,
         "COMPANION_TRACE_SECRET": TRACE_SECRET,
-        "COMPANION_SQLITE_PATH": str(tmp_path_factory.mktemp("fuzz") / "crm.sqlite3"),
+        "COMPANION_SQLITE_PATH": str(demo_db),
         "COMPANION_WORKERS": "2",
         "COMPANION_THREADS": "4",
     }

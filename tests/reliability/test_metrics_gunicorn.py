@@ -70,11 +70,11 @@ def metrics_dir(tmp_path):
 
 
 @pytest.fixture
-def server(tmp_path, metrics_dir):
+def server(demo_db, metrics_dir):
     env = {
         "COMPANION_API_KEYS": API_KEY,
         "COMPANION_TRACE_SECRET": TRACE_SECRET,
-        "COMPANION_SQLITE_PATH": str(tmp_path / "crm.sqlite3"),
+        "COMPANION_SQLITE_PATH": str(demo_db),
         "COMPANION_WORKERS": "2",
         "COMPANION_THREADS": "4",
         "COMPANION_METRICS_DIR": str(metrics_dir),
@@ -130,8 +130,9 @@ def test_a_killed_worker_leaves_its_counts_but_not_its_in_flight_requests(server
     assert samples[("companion_http_requests_in_flight", ())] == 1
 
 
-def test_a_temporary_metrics_dir_is_created_per_server_and_removed_on_exit(tmp_path):
-    env = {"COMPANION_API_KEYS": API_KEY, "COMPANION_TRACE_SECRET": TRACE_SECRET, "COMPANION_WORKERS": "1"}
+def test_a_temporary_metrics_dir_is_created_per_server_and_removed_on_exit(demo_db):
+    env = {"COMPANION_API_KEYS": API_KEY, "COMPANION_TRACE_SECRET": TRACE_SECRET, "COMPANION_WORKERS": "1",
+           "COMPANION_SQLITE_PATH": str(demo_db)}
     server = GunicornServer(env).start()
     try:
         requests.post(f"{server.url}/v1/trace", json={"conversationId": "t"}, headers=AUTH, timeout=5)

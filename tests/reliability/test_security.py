@@ -106,11 +106,12 @@ def test_flask_debug_in_the_environment_does_not_turn_on_debug_mode(settings_env
     assert response.json == {"error": {"code": "internal_error", "message": "An unexpected error occurred; see the service log."}}
 
 
-def test_gunicorn_config_never_reloads_or_spews(tmp_path):
+def test_gunicorn_config_never_reloads_or_spews(tmp_path, demo_db):
     env = {
         "PATH": "/usr/bin:/bin",
         "COMPANION_API_KEYS": API_KEY,
         "COMPANION_TRACE_SECRET": TRACE_SECRET,
+        "COMPANION_SQLITE_PATH": str(demo_db),
         "COMPANION_METRICS_DIR": str(tmp_path),
         "FLASK_DEBUG": "1",
     }
@@ -128,11 +129,11 @@ def test_gunicorn_config_never_reloads_or_spews(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(demo_db):
     env = {
         "COMPANION_API_KEYS": f"{API_KEY},{OTHER_KEY}",
         "COMPANION_TRACE_SECRET": TRACE_SECRET,
-        "COMPANION_SQLITE_PATH": str(tmp_path_factory.mktemp("security") / "crm.sqlite3"),
+        "COMPANION_SQLITE_PATH": str(demo_db),
         "COMPANION_WORKERS": "1",
         "COMPANION_METRICS_AUTH": "1",
         # Someone's shell left this on: it must change nothing.

@@ -39,11 +39,11 @@ def in_flight(connection: http.client.HTTPConnection) -> float:
     return float(line.split()[1])
 
 
-def test_sigterm_lets_the_request_in_flight_finish_and_readyz_turns_503(tmp_path):
+def test_sigterm_lets_the_request_in_flight_finish_and_readyz_turns_503(demo_db):
     env = {
         "COMPANION_API_KEYS": API_KEY,
         "COMPANION_TRACE_SECRET": TRACE_SECRET,
-        "COMPANION_SQLITE_PATH": str(tmp_path / "crm.sqlite3"),
+        "COMPANION_SQLITE_PATH": str(demo_db),
         # One worker: the slow request and the probe's kept-alive connection are in the same process.
         "COMPANION_WORKERS": "1",
         "COMPANION_THREADS": "4",

@@ -1,0 +1,101 @@
+"""POST /v1/customer with COMPANION_CRM_BACKEND=http against a local CRM stub (issue 3 targets).
+
+Phases, each on a fresh gunicorn with the repository config (2 workers x 16 threads), cache off so every
+request really goes to the CRM:
+  - healthy: the stub answers every lookup after 200 ms; target >= 100 requests/s and p99 < 400 ms.
+    Baseline in the same run: the stub loaded directly with the same connections (what an ideal proxy
+    would reach), and the throughput ratio against it.
+  - down: connections refused; target p99 <= deadline + 50 ms and no 5xx (every answer a degraded 200).
+  - slow: the stub answers after 3 s, beyond the deadline; reported, not a target: until each worker's
+    breaker opens, its 16 threads all wait out the deadline while wrk's 32 connections queue in gunicorn
+    for a thread, so the first requests see queueing + deadline (at 16 connections p99 stays at the deadline).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from bench.harness import LoadResult
+from bench.harness import run_load
+from bench.harness import serve
+from bench.harness import warm_up
+from tests.crm_stub import CrmStub
+
+CRM_DELAY_MS = 200
+DEADLINE_MS = 1500
+CONNECTIONS = 32  # the service's 2 x 16 request threads; at 200 ms a lookup that is at most 160 requests/s
+TARGET_RPS = 100.0
+TARGET_HEALTHY_P99_MS = 400.0
+TARGET_FAULT_P99_MS = DEADLINE_MS + 50.0
+KNOWN = 500
+
+
+def _records() -> dict[str, dict]:
+    records = {}
+    for n in range(KNOWN):
+        phone = f"+1317{200 + n // 10_000:03d}{n % 10_000:04d}"
+        records[phone] = {"customerId": f"B-{n:06d}", "firstName": "Bench", "lastName": f"Caller{n}",
+                          "phone": phone, "tier": random.choice(["standard", "gold", "platinum"]),
+                          "priority": n % 101, "vip": n % 10 == 0}
+    return records
+
+
+def _bodies(records: dict[str, dict]) -> list[str]:
+    rng = random.Random(7)
+    known = [json.dumps({"phone": f"tel:{p}"}) for p in records]
+    # Unknown numbers (404 from the CRM) make a quarter of the traffic, as callers not in the CRM do.
+    unknown = [json.dumps({"phone": f"+1317{400 + rng.randrange(100):03d}{rng.randrange(10_000):04d}"})
+               for _ in range(KNOWN // 3)]
+    return known + unknown
+
+
+def _phase(crm: CrmStub, label: str, bodies: list[str], seconds: float) -> LoadResult:
+    env = {
+        "COMPANION_CRM_BACKEND": "http",
+        "COMPANION_CRM_URL_TEMPLATE": crm.template(),
+        "COMPANION_CRM_DEADLINE_MS": str(DEADLINE_MS),
+        # Every request goes to the CRM: this measures the backend, not the cache.
+        "COMPANION_CRM_CACHE_TTL_S": "0",
+        "COMPANION_CRM_CACHE_MISS_TTL_S": "0",
+    }
+    server = serve(env)
+    try:
+        url = f"{server.url}/v1/customer"
+        if label == "healthy":
+            warm_up(url, bodies)
+        return run_load(url, bodies, connections=CONNECTIONS, seconds=seconds, label=f"/v1/customer, CRM {label}")
+    finally:
+        server.stop()
+        Path(server.log_path).unlink(missing_ok=True)
+
+
+def run(seconds: float = 10.0) -> dict:
+    """Run the three phases and the direct-to-stub baseline; print figures against the targets."""
+    records = _records()
+    bodies = _bodies(records)
+    with CrmStub(records) as crm:
+        crm.slow(CRM_DELAY_MS)
+        baseline = run_load(crm.template("/contacts?phone=%2B13172000001"), bodies, connections=CONNECTIONS,
+                            seconds=seconds, label=f"CRM stub direct ({CRM_DELAY_MS} ms)")
+        healthy = _phase(crm, "healthy", bodies, seconds)
+        crm.refuse()
+        down = _phase(crm, "down", bodies, seconds)
+        crm.slow(3000)
+        slow = _phase(crm, "slow (3 s)", bodies, seconds)
+    ratio = healthy.rps / baseline.rps if baseline.rps else 0.0
+    for result in (healthy, baseline, down, slow):
+        print(result.line())
+    print(f"{'throughput ratio vs direct':<28} {ratio:>9.2f}")
+    healthy_ok = healthy.rps >= TARGET_RPS and healthy.p99_ms < TARGET_HEALTHY_P99_MS and healthy.errors == 0
+    faults_ok = down.p99_ms <= TARGET_FAULT_P99_MS and down.errors == 0 and slow.errors == 0
+    print(f"targets: healthy >= {TARGET_RPS:.0f} req/s and p99 < {TARGET_HEALTHY_P99_MS:.0f} ms -> "
+          f"{'MET' if healthy_ok else 'MISSED'}; CRM down p99 <= {TARGET_FAULT_P99_MS:.0f} ms and no errors "
+          f"(down or slow) -> {'MET' if faults_ok else 'MISSED'}")
+    return {"healthy": healthy, "baseline": baseline, "down": down, "slow": slow, "ratio": ratio,
+            "met": healthy_ok and faults_ok}
+
+
+if __name__ == "__main__":
+    run()

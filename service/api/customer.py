@@ -1,0 +1,119 @@
+"""POST /v1/customer and POST /v1/context: the caller's CRM fields, alone or with the call's trace context."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+from flask import current_app
+
+from schemas import ContextRequest
+from schemas import ContextResponse
+from schemas import CustomerQuery
+from schemas import CustomerResponse
+from service.api import bp
+from service.api.docs import documented
+from service.api.trace import trace_for
+from service.body import load_body
+from service.crm.base import Lookup
+from service.crm.keys import normalise_keys
+from service.crm.phones import PhoneError
+from service.errors import ApiError
+from service.logs import log_fields
+from service.logs import mask_phone
+from service.logs import mask_pii
+from service.metrics import observe_crm
+
+log = logging.getLogger("companion.crm")
+
+_customer_query = CustomerQuery()
+_customer_response = CustomerResponse()
+_context_request = ContextRequest()
+_NO_LOOKUP = Lookup(record=None, source="none", outcome="miss")
+# Every customer key with its default, in the schema's order, from the schema itself. Answers are built on
+# it instead of a marshmallow dump (the largest cost of a lookup): backends already return typed records
+# (service.crm.base.Lookup), so a dump would only fill the defaults in.
+_CUSTOMER_DEFAULTS = _customer_response.dump({})
+ERRORS = (400, 401, 413, 415, 500, 503)
+
+
+def phone_message(error: PhoneError) -> str:
+    """The 400 message for an unusable phone, e.g. "Not a usable phone number: it is not a phone number."."""
+    return f"Not a usable phone number: it {error}."
+
+
+def lookup_customer(keys: dict[str, str]) -> Lookup:
+    """Ask the configured backend, time it for the metrics, and note the outcome on the access log line."""
+    backend = current_app.extensions["companion.crm"]
+    started = time.perf_counter()
+    try:
+        result = backend.lookup(keys)
+    except Exception:
+        # Backends answer degraded rather than raise; should one raise anyway, the call flow still gets its
+        # answer (and the trace part of /v1/context), and the log gets the traceback.
+        log.exception("CRM backend raised instead of answering degraded", extra={"backend": backend.name})
+        result = Lookup(None, backend.name, degraded=True, outcome="error", reason="the CRM backend failed")
+    observe_crm(result.outcome, time.perf_counter() - started)
+    fields = log_fields()
+    fields.update({"crm.outcome": result.outcome, "crm.source": result.source})
+    if result.degraded:
+        fields["crm.reason"] = result.reason
+    return result
+
+
+def customer_fields(result: Lookup) -> dict:
+    """The record plus found/degraded/source; 503 instead when degraded answers are configured as errors."""
+    settings = current_app.extensions["companion.settings"]
+    if result.degraded and settings.degraded_as_503:
+        raise ApiError.unavailable(f"The CRM could not answer: {result.reason or 'unavailable'}.")
+    record = result.record or {}
+    fields = {name: record.get(name, default) for name, default in _CUSTOMER_DEFAULTS.items()}
+    fields.update(found=result.found, degraded=result.degraded, source=result.source)
+    return fields
+
+
+def _note_phone(data: dict, keys: dict | None) -> None:
+    """The caller's number on the access line, masked; E.164 when it could be read (raw URIs carry host digits)."""
+    if keys and "phone" in keys:
+        log_fields()["crm.phone"] = mask_phone(keys["phone"])
+    elif (data.get("phone") or "").strip():
+        log_fields()["crm.phone"] = mask_pii(data["phone"].strip()[:64])
+
+
+@bp.post("/customer")
+@documented(summary="CRM fields for the caller", request=CustomerQuery, response=CustomerResponse, errors=ERRORS)
+def customer():
+    """The customer matching phone, customerId, email or accountNumber; found=false and defaults on a miss."""
+    data = load_body(_customer_query)
+    settings = current_app.extensions["companion.settings"]
+    try:
+        keys = normalise_keys(data, settings.default_region)
+    except PhoneError as exc:
+        _note_phone(data, None)
+        raise ApiError.invalid_input({"phone": [phone_message(exc)]}) from None
+    _note_phone(data, keys)
+    return customer_fields(lookup_customer(keys))
+
+
+@bp.post("/context")
+@documented(summary="Trace context and CRM fields in one call", request=ContextRequest, response=ContextResponse,
+            errors=ERRORS)
+def context():
+    """Trace ids for the conversation and the caller's CRM fields, flat; the trace part is always there."""
+    data = load_body(_context_request)
+    trace = trace_for(data["conversationId"], data["participantId"])
+    settings = current_app.extensions["companion.settings"]
+    try:
+        keys = normalise_keys(data, settings.default_region)
+    except PhoneError as exc:
+        # Lenient by design: a withheld or odd ANI must not cost the flow its trace ids; other keys still count.
+        log_fields()["crm.skipped"] = mask_pii(f"phone: {phone_message(exc)}")
+        keys = normalise_keys({**data, "phone": ""}, settings.default_region)
+    _note_phone(data, keys)
+    if keys:
+        result = lookup_customer(keys)
+    else:
+        log_fields().setdefault("crm.skipped", "no lookup key given")
+        result = _NO_LOOKUP
+    return {**dataclasses.asdict(trace), **customer_fields(result)}

@@ -1,0 +1,57 @@
+"""CRM backends: sqlite (embedded) and http (the customer's own CRM) behind one interface (service.crm.base)."""
+
+from __future__ import annotations
+
+import logging
+import weakref
+
+from service.config import ConfigError
+from service.config import Settings
+from service.crm.base import CrmBackend
+
+log = logging.getLogger("companion.crm")
+
+_HOW_TO_CREATE = "create it with `companion crm import FILE.csv` or `companion crm demo` (--db PATH for another file)"
+
+
+def _sqlite_backend(settings: Settings) -> CrmBackend:
+    from service.crm.demo import create_demo_database
+    from service.crm.sqlite import SqliteBackend
+    from service.crm.sqlite import database_problem
+
+    path = settings.sqlite_path
+    if settings.demo and not path.exists():
+        # `make serve` from a fresh clone: the demo needs customers to find.
+        count = create_demo_database(path)
+        log.warning("created the demo CRM database", extra={"path": str(path), "customers": count})
+    problem = database_problem(path)
+    if problem:
+        raise ConfigError(f"COMPANION_SQLITE_PATH: {problem}; {_HOW_TO_CREATE}")
+    return SqliteBackend(path)
+
+
+def build_backend(settings: Settings) -> CrmBackend:
+    """The configured CRM backend, checked now so a bad database or CRM config stops start-up.
+
+    :raise ConfigError: naming the setting at fault.
+    """
+    if settings.crm_backend == "sqlite":
+        return _sqlite_backend(settings)
+    if settings.crm_backend == "http":
+        from service.crm.http import HttpBackend
+
+        return HttpBackend(settings)
+    raise ConfigError(f"COMPANION_CRM_BACKEND: unknown backend {settings.crm_backend!r}; expected sqlite or http")
+
+
+def init_app(app, settings: Settings) -> CrmBackend:
+    """Build the backend, make /readyz depend on it, and close it with the app (or at exit)."""
+    from service.health import add_readiness_check
+
+    backend = build_backend(settings)
+    app.extensions["companion.crm"] = backend
+    add_readiness_check(app, backend.readiness)
+    # Runs when the app is garbage-collected or at interpreter exit, whichever comes first; holds no
+    # reference to the app, so test suites that build many apps do not pile up open databases.
+    weakref.finalize(app, backend.close)
+    return backend
