@@ -202,8 +202,14 @@ def _rebase_url(url: str, base_url: str | None) -> str:
                       f"request URL {url!r} is neither absolute (https://host/...) nor relative (/api/v2/...)")
 
 
+# Shorter credential values are not replaced inside text: a one-letter test key would otherwise turn
+# "/v1/context" into "/v1/conte[redacted]t" and hide nothing. Authorization headers are always hidden.
+_MIN_REDACTED_LENGTH = 4
+
+
 def _redactor(credentials: dict):
-    secrets = sorted({str(v) for v in credentials.values() if v not in (None, "")}, key=len, reverse=True)
+    secrets = sorted({str(v) for v in credentials.values() if v is not None and len(str(v)) >= _MIN_REDACTED_LENGTH},
+                     key=len, reverse=True)
 
     def redact(text: str) -> str:
         for secret in secrets:

@@ -21,9 +21,9 @@ def run(*args: str):
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory):
+def service(demo_db):
     env = {"COMPANION_API_KEYS": API_KEY, "COMPANION_TRACE_SECRET": TRACE_SECRET,
-           "COMPANION_SQLITE_PATH": str(tmp_path_factory.mktemp("crm") / "crm.sqlite3")}
+           "COMPANION_SQLITE_PATH": str(demo_db)}
     with GunicornServer(env) as server:
         yield server
 

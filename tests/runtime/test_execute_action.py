@@ -305,3 +305,10 @@ def test_load_action_rejects_a_file_that_is_not_json(tmp_path):
     path.write_text("{nope")
     with pytest.raises(ActionDefinitionError, match="not JSON"):
         load_action(path)
+
+
+def test_a_one_letter_credential_does_not_mangle_the_recorded_url(stub):
+    stub.answer("GET", "/customers/c-1", json_body={})
+    action = make_action(headers={"X-Key": "${credentials.apiKey}"})
+    result = execute_action(action, {"customerId": "c-1"}, {"apiKey": "c"}, base_url=stub.url)
+    assert result.request["url"].endswith("/customers/c-1")

@@ -1,0 +1,111 @@
+"""`companion simulate`: run an Archy call flow locally against the real service and print what the call did."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import uuid
+
+import click
+
+from architect.runtime.flow import (ActionLookupError, ActionRegistry, FlowLoadError, SimulationError, load_flow,
+                                    read_options, run_flow)
+from architect.runtime.flow.datatables import DataTableError, load_data_table
+from architect.runtime.flow.transcript import render
+
+_ANI = re.compile(r"^(?:tel|sips?):\s*\S+$", re.IGNORECASE)
+_DIGIT = re.compile(r"^[0-9*#]$")
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint=option)
+        pairs[key] = value
+    return pairs
+
+
+def _digits(text: str | None) -> list[str]:
+    if not text:
+        return []
+    digits = [part.strip() for part in text.split(",")]
+    bad = [d for d in digits if not _DIGIT.match(d)]
+    if bad:
+        raise click.BadParameter(f"each digit is one of 0-9, * or #; got {', '.join(map(repr, bad))}",
+                                 param_hint="--dtmf")
+    return digits
+
+
+@click.command("simulate")
+@click.argument("flow_file", metavar="FLOW.yaml", type=click.Path(dir_okay=False))
+@click.option("--actions", "actions_dir", type=click.Path(file_okay=False),
+              help="Folder of data action files (*.json) the callData actions resolve to by name; a subfolder named "
+                   "after an integration pins its actions to that callData category.")
+@click.option("--options", "options_file", type=click.Path(dir_okay=False),
+              help="Archy options file whose substitutions: fill the flow's {{key}} placeholders.")
+@click.option("--ani", required=True, help="The caller, as Call.Ani has it: tel:+13175550116.")
+@click.option("--dtmf", help="Digits the caller presses at menus, in order: 1,2,#")
+@click.option("--service-url", help="Send data actions here (scheme://host:port) instead of the host in their URL.")
+@click.option("--credential", "credential_pairs", multiple=True, metavar="KEY=VALUE",
+              help="A credential field of the data actions' integration, e.g. apiKey=... Repeatable.")
+@click.option("--conversation-id", help="Call.ConversationId (default: a random UUID).")
+@click.option("--called-address", help="Call.CalledAddress (the number dialled).")
+@click.option("--remote-name", help="Call.RemoteName (the caller's name).")
+@click.option("--queue", "queue_pairs", multiple=True, metavar="NAME=ID",
+              help="A queue's id, for expressions reading .id of a queue given by name. Repeatable.")
+@click.option("--current-queue", help="In-queue flows: the queue the call waits in (Call.CurrentQueue).")
+@click.option("--unavailable-queue", "unavailable", multiple=True, metavar="NAME",
+              help="Transfers to this queue fail (the transferToAcd failure output runs). Repeatable.")
+@click.option("--participant-data", "data_pairs", multiple=True, metavar="KEY=VALUE",
+              help="Participant data the call already carries (set by an earlier flow). Repeatable.")
+@click.option("--data-table", "table_pairs", multiple=True, metavar="NAME=FILE",
+              help="Rows of a data table for dataTableLookup: a JSON list of rows with a \"key\". Repeatable.")
+@click.option("--max-steps", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Stop a flow that loops for ever after this many steps.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as a JSON document.")
+def simulate_command(flow_file, actions_dir, options_file, ani, dtmf, service_url, credential_pairs,
+                     conversation_id, called_address, remote_name, queue_pairs, current_queue, unavailable,
+                     data_pairs, table_pairs, max_steps, as_json):
+    """Simulate one call through FLOW.yaml: path, audio, data actions, participant data, disposition."""
+    if not _ANI.match(ani):
+        raise click.BadParameter(f"expected a tel: or sip: address such as tel:+13175550116, got {ani!r}",
+                                 param_hint="--ani")
+    digits = _digits(dtmf)
+    queue_ids = _pairs(queue_pairs, "--queue")
+    try:
+        substitutions = read_options(options_file) if options_file else {}
+        flow = load_flow(flow_file, substitutions)
+        registry = ActionRegistry(actions_dir)
+        tables = {name: load_data_table(path) for name, path in _pairs(table_pairs, "--data-table").items()}
+    except (FlowLoadError, ActionLookupError, DataTableError) as exc:
+        raise click.ClickException(str(exc)) from None
+    conversation_id = conversation_id or str(uuid.uuid4())
+    options = {}
+    if called_address:
+        options["called_address"] = called_address
+    if remote_name:
+        options["remote_name"] = remote_name
+    if current_queue:
+        options["current_queue"] = {"name": current_queue, "id": queue_ids.get(current_queue)}
+    try:
+        result = run_flow(flow, ani=ani, conversation_id=conversation_id, actions_dir=registry, dtmf=digits,
+                          credentials=_pairs(credential_pairs, "--credential"), service_url=service_url,
+                          participant_data=_pairs(data_pairs, "--participant-data"), data_tables=tables,
+                          unavailable_queues=unavailable, queue_ids=queue_ids, max_steps=max_steps, **options)
+    except SimulationError as exc:
+        if exc.result is not None:
+            _show(exc.result, as_json, ani, conversation_id)
+        raise click.ClickException(f"{flow_file}: {exc}") from None
+    _show(result, as_json, ani, conversation_id)
+
+
+def _show(result, as_json: bool, ani: str, conversation_id: str) -> None:
+    if as_json:
+        document = {"ani": ani, "conversationId": conversation_id, **result.to_dict()}
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(render(result, ani=ani, conversation_id=conversation_id))
+    sys.stdout.flush()

@@ -1,0 +1,119 @@
+"""`companion simulate` as a subprocess: the docs/flows.md example against real gunicorn, --json, clear errors."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.servers import GunicornServer
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPANION = Path(sys.executable).with_name("companion")
+DOC = ROOT / "docs" / "flows.md"
+API_KEY = "flow-cli-key-0123456789abcdef"
+SAMPLE = ["architect/flows/companion-sample-inbound-call.yaml", "--options", "architect/flows/options.example.yaml",
+          "--actions", "architect/data-actions"]
+
+
+@pytest.fixture(scope="module")
+def service(demo_db):
+    env = {"COMPANION_API_KEYS": API_KEY, "COMPANION_TRACE_SECRET": "flow-cli-trace-secret-0123456789",
+           "COMPANION_SQLITE_PATH": str(demo_db)}
+    with GunicornServer(env) as server:
+        yield server
+
+
+def companion(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(COMPANION), "simulate", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def _blocks(text: str) -> list[str]:
+    return re.findall(r"```(?:sh)?\n(.*?)```", text, re.DOTALL)
+
+
+def _normalise(text: str) -> str:
+    """Timings and the trace ids (they depend on the trace secret) vary between runs."""
+    text = re.sub(r"\d+\.\d ms", "N ms", text)
+    text = re.sub(r"00-[0-9a-f]{32}-[0-9a-f]{16}-01", "TRACEPARENT", text)
+    return re.sub(r"(dd\.(?:trace|span)_id)( = |=)\d+", r"\1\2ID", text)
+
+
+def test_the_documented_example_prints_the_documented_transcript(service):
+    blocks = _blocks(DOC.read_text(encoding="utf-8"))
+    command, transcript = blocks[0], blocks[1]
+    argv = command.replace("\\\n", " ").split()
+    assert argv[:2] == ["companion", "simulate"]
+    argv = [service.url if a == "http://127.0.0.1:8080" else a for a in argv[2:]]
+    argv = [f"apiKey={API_KEY}" if a == "apiKey=$COMPANION_API_KEY" else a for a in argv]
+    done = companion(*argv)
+    assert done.returncode == 0, done.stderr
+    assert _normalise(done.stdout) == _normalise(transcript)
+
+
+def test_json_document(service):
+    done = companion(*SAMPLE, "--ani", "tel:+13175550123", "--conversation-id", "conv-json-1",
+                     "--service-url", service.url, "--credential", f"apiKey={API_KEY}", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["disposition"] == {"kind": "transferred_to_queue", "description": "transferred to queue "
+                                       "General Support", "queue": "General Support", "flow": None}
+    assert document["participantData"]["crm.customerId"] == "CUST-000002"
+    assert document["participantData"]["crm.tier"] == "standard"
+    assert document["participantData"]["companion.status"] == "ok"
+    assert [step["kind"] for step in document["steps"]] == [
+        "initialGreeting", "task", "callData", "setParticipantData", "decision", "decision", "transferToAcd"]
+    call = document["steps"][2]
+    assert call["detail"]["status"] == "success"
+    assert call["detail"]["request"]["headers"]["Authorization"] == "[redacted]"
+    assert (document["ani"], document["conversationId"]) == ("tel:+13175550123", "conv-json-1")
+
+
+def test_unsupported_action_is_a_one_line_error_with_partial_json():
+    done = companion("tests/architect/genesys-examples/flows/EventOrchestrator_Secure_Flow.yaml",
+                     "--ani", "tel:+13175550116", "--json")
+    assert done.returncode == 1
+    assert done.stderr == ("Error: tests/architect/genesys-examples/flows/EventOrchestrator_Secure_Flow.yaml: "
+                           "/secureCall/tasks/task[Task_10]/actions[0]/collectInput: unsupported action collectInput\n")
+    document = json.loads(done.stdout)
+    assert document["disposition"]["kind"] == "stopped"
+    assert document["errors"] == [{"kind": "stopped", "path": "/secureCall/tasks/task[Task_10]/actions[0]/collectInput",
+                                   "message": "unsupported action collectInput"}]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["architect/flows/companion-sample-inbound-call.yaml", "--ani", "tel:+13175550116"],
+     "Error: architect/flows/companion-sample-inbound-call.yaml: unknown placeholders {{flow_name}} (line 10), "
+     "{{companion_integration}} (line 99), {{vip_queue}} (line 263), {{default_queue}} (line 272): no options file "
+     "with substitutions: was given\n"),
+    (["missing.yaml", "--ani", "tel:+13175550116"],
+     "Error: missing.yaml: cannot read the flow file: No such file or directory\n"),
+    ([*SAMPLE[:3], "--actions", "no-such-dir", "--ani", "tel:+13175550116"],
+     "Error: no-such-dir: the actions folder does not exist or is not a folder\n"),
+    ([*SAMPLE[:3], "--ani", "tel:+13175550116"],
+     "Error: architect/flows/companion-sample-inbound-call.yaml: /inboundCall/tasks/task[companionContext]/actions[0]"
+     "/callData/category/Architect Companion/dataAction/Companion Get Call Context: data action 'Companion Get Call "
+     "Context' (integration 'Architect Companion') not found: no actions folder was given (companion simulate "
+     "--actions DIR)\n"),
+])
+def test_bad_input_is_a_clear_error(args, message):
+    done = companion(*args)
+    assert (done.returncode, done.stderr) == (1, message)
+    # A file that does not load prints nothing else; a run that stops prints its transcript so far.
+    if "/callData/" in message:
+        assert done.stdout.splitlines()[-2].startswith("Disposition: simulation stopped: /inboundCall/")
+    else:
+        assert done.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--ani", "+13175550116"], "Invalid value for --ani: expected a tel: or sip: address such as tel:+13175550116"),
+    (["--ani", "tel:+13175550116", "--dtmf", "1,12"], "Invalid value for --dtmf: each digit is one of 0-9, * or #"),
+    (["--ani", "tel:+13175550116", "--credential", "apiKey"], "Invalid value for --credential: expected KEY=VALUE"),
+])
+def test_bad_options_are_usage_errors(args, message):
+    done = companion(*SAMPLE, *args)
+    assert done.returncode == 2
+    assert message in done.stderr
