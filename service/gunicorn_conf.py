@@ -90,6 +90,22 @@ def _start_draining(worker) -> None:
         start_draining(worker.wsgi)
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
+
+def post_fork(server, worker):
+    # A new worker runs the master's signal handlers until init_process() installs its own; those only
+    # queue the signal in the child's copy of the arbiter, where nothing reads it. A SIGTERM that lands
+    # in that window (a deploy stopping the service while a worker boots) was lost, and the master
+    # waited the whole graceful_timeout before killing the worker. Until the worker's handlers are in,
+    # a stop signal ends the fresh worker at once; one that already arrived ends it here.
+    for stop in _STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_DFL)
+    while not server.SIG_QUEUE.empty():  # a queue.SimpleQueue since gunicorn 27 (pyproject.toml's floor)
+        if server.SIG_QUEUE.get_nowait() in _STOP_SIGNALS:
+            os._exit(0)
+
+
 def post_worker_init(worker):
     # gthread's SIGTERM handler only stops accepting and drains; gunicorn has no hook for it. Wrap it so
     # /readyz answers 503 during the drain (requests on kept-alive connections still reach the worker).
