@@ -180,9 +180,20 @@ def warm_up(url: str, bodies: Sequence[str]) -> None:
     run_load(url, bodies, connections=4, seconds=2, label="warm-up")
 
 
+def demo_crm_path() -> Path:
+    """A demo CRM database under the temporary directory (created once), for services that need no other."""
+    path = Path(tempfile.gettempdir()) / "companion-bench" / "demo-crm.sqlite3"
+    if not path.exists():
+        from service.crm.demo import create_demo_database
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        create_demo_database(path)
+    return path
+
+
 def serve(env: dict[str, str] | None = None, app: str | None = None) -> GunicornServer:
     """A started gunicorn with the repository config and BASE_ENV plus env; caller stops it."""
-    return GunicornServer({**BASE_ENV, **(env or {})}, app=app).start()
+    return GunicornServer({**BASE_ENV, "COMPANION_SQLITE_PATH": str(demo_crm_path()), **(env or {})}, app=app).start()
 
 
 def compare_with_baseline(

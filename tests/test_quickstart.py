@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -89,3 +90,54 @@ def test_demo_key_is_refused_when_wrong(make_serve):
         f"http://127.0.0.1:{port}/v1/trace", json={"conversationId": "c"}, headers={"X-API-Key": key + "x"}, timeout=5
     )
     assert response.status_code == 401
+
+
+def _run_readme_command(command: str, port: int, key: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    command = command.replace("127.0.0.1:8080", f"127.0.0.1:{port}").replace("/tmp/companion-artifacts", str(tmp_path))
+    return subprocess.run(
+        command, shell=True, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "KEY": key}, timeout=120
+    )
+
+
+def test_every_readme_command_is_exercised_here():
+    # make serve / make test run by CI and the fixture above; each other command has its own test below.
+    handled = ("make serve", "make test", "curl ", ".venv/bin/companion check ", ".venv/bin/companion export ",
+               ".venv/bin/companion simulate ")
+    for command in readme_shell_commands():
+        assert command.startswith(handled), f"README command without a test: {command}"
+
+
+def test_readme_context_curl_returns_the_vip_caller(make_serve, tmp_path):
+    port, key, _ = make_serve
+    curl = next(c for c in readme_shell_commands() if c.startswith("curl ") and "/v1/context" in c)
+    body = json.loads(_run_readme_command(curl, port, key, tmp_path).stdout)
+    assert body["found"] is True and body["tier"] == "platinum" and body["vip"] is True
+    assert body["phone"] == "+13175550116" and body["source"] == "sqlite"
+    assert body["traceparent"] == f"00-{body['traceId']}-{body['spanId']}-01"
+
+
+def test_readme_check_passes_on_the_committed_artifacts(make_serve, tmp_path):
+    port, key, _ = make_serve
+    command = next(c for c in readme_shell_commands() if " check " in c)
+    completed = _run_readme_command(command, port, key, tmp_path)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_readme_export_writes_the_committed_artifacts(make_serve, tmp_path):
+    port, key, _ = make_serve
+    command = next(c for c in readme_shell_commands() if " export " in c)
+    completed = _run_readme_command(command, port, key, tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    for name in ("data-actions/Companion-Get-Call-Context.custom.json", "terraform/actions.tf",
+                 "flows/companion-sample-inbound-call.yaml"):
+        assert (tmp_path / name).read_bytes() == (ROOT / "architect" / name).read_bytes(), name
+
+
+def test_readme_simulate_routes_the_vip_caller_to_the_vip_queue(make_serve, tmp_path):
+    port, key, _ = make_serve
+    command = next(c for c in readme_shell_commands() if " simulate " in c)
+    completed = _run_readme_command(command, port, key, tmp_path)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "crm.tier = platinum" in completed.stdout
+    assert "crm.found = true" in completed.stdout
+    assert "Disposition: transferred to queue VIP Support" in completed.stdout
