@@ -47,6 +47,8 @@ class Settings:
     crm_cache_max_entries: int = 10_000
     crm_max_response_bytes: int = 1024 * 1024
     degraded_as_503: bool = False
+    # Off: /readyz ignores the CRM breaker (only start-up problems and shutdown make it 503).
+    readyz_checks_crm: bool = True
     metrics_auth: bool = False
     # Where gunicorn workers share Prometheus samples; None: a fresh temporary directory per server.
     metrics_dir: Path | None = None
@@ -151,6 +153,7 @@ class _SettingsSchema(ma.Schema):
         data_key=_env("CRM_MAX_RESPONSE_BYTES"), validate=ma.validate.Range(min=1024, max=64 * 1024 * 1024)
     )
     degraded_as_503 = ma.fields.Boolean(data_key=_env("DEGRADED_AS_503"), **_BOOL)
+    readyz_checks_crm = ma.fields.Boolean(data_key=_env("READYZ_CHECKS_CRM"), **_BOOL)
     metrics_auth = ma.fields.Boolean(data_key=_env("METRICS_AUTH"), **_BOOL)
     metrics_dir = ma.fields.String(data_key=_env("METRICS_DIR"), validate=ma.validate.Length(min=1))
     bind = ma.fields.String(

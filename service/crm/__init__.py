@@ -45,12 +45,13 @@ def build_backend(settings: Settings) -> CrmBackend:
 
 
 def init_app(app, settings: Settings) -> CrmBackend:
-    """Build the backend, make /readyz depend on it, and close it with the app (or at exit)."""
+    """Build the backend, make /readyz depend on it (unless turned off), and close it with the app (or at exit)."""
     from service.health import add_readiness_check
 
     backend = build_backend(settings)
     app.extensions["companion.crm"] = backend
-    add_readiness_check(app, backend.readiness)
+    if settings.readyz_checks_crm:
+        add_readiness_check(app, backend.readiness)
     # Runs when the app is garbage-collected or at interpreter exit, whichever comes first; holds no
     # reference to the app, so test suites that build many apps do not pile up open databases.
     weakref.finalize(app, backend.close)

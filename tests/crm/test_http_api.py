@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 
 import pytest
@@ -161,6 +162,29 @@ def test_readyz_is_503_while_the_breaker_is_open_and_200_after_a_good_probe(crm)
             assert "companion_crm_breaker_state 0.0" in metrics
             assert 'companion_crm_breaker_transitions_total{state="open"} 1.0' in metrics
             assert 'companion_crm_lookup_duration_seconds_count{outcome="breaker_open"} 1.0' in metrics
+    finally:
+        crm.healthy()
+
+
+def test_readyz_can_leave_the_crm_out_and_still_turns_503_on_shutdown(crm):
+    # COMPANION_READYZ_CHECKS_CRM=0: instances sharing one CRM stay in rotation through its outage.
+    env = server_env(crm, CRM_BREAKER_FAILURES="2", CRM_BREAKER_COOLDOWN_S="60", READYZ_CHECKS_CRM="0")
+    try:
+        with GunicornServer(env) as running:
+            crm.status(500)
+            for _ in range(2):
+                post(running, "/v1/customer", {"phone": ANN_PHONE})
+            metrics = requests.get(f"{running.url}/metrics", timeout=5).text
+            assert "companion_crm_breaker_state 2.0" in metrics  # open, and readiness does not care
+            assert requests.get(f"{running.url}/readyz", timeout=5).json() == {"status": "ok"}
+            with requests.Session() as probe:  # a kept-alive probe still reaches the draining worker
+                assert probe.get(f"{running.url}/readyz", timeout=5).status_code == 200
+                running.process.send_signal(signal.SIGTERM)
+                deadline = time.monotonic() + 5
+                while (ready := probe.get(f"{running.url}/readyz", timeout=5)).status_code == 200:
+                    assert time.monotonic() < deadline, "readyz never turned 503 during shutdown"
+                    time.sleep(0.02)
+                assert ready.json() == {"status": "unavailable", "reason": "shutting down"}
     finally:
         crm.healthy()
 
