@@ -54,7 +54,10 @@ class Settings:
     metrics_dir: Path | None = None
     bind: str = "127.0.0.1:8080"
     workers: int = dataclasses.field(default_factory=lambda: max(2, os.cpu_count() or 1))
-    threads: int = 16
+    # None: 16, or 32 with the http backend, where a lookup holds its thread for as long as the remote CRM
+    # takes: 2 workers x 32 covers Genesys's 50 concurrent executions however the kernel spreads the
+    # connections over the workers (bench/customer_http.py; docs/deploying.md §1).
+    threads: int | None = None
 
     def __repr__(self) -> str:
         # Secrets must never reach a log line or a traceback through repr().
@@ -64,6 +67,10 @@ class Settings:
             if f.name not in ("api_keys", "trace_secret", "crm_auth_header")
         }
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())}, secrets=<redacted>)"
+
+    def __post_init__(self):
+        if self.threads is None:
+            object.__setattr__(self, "threads", 32 if self.crm_backend == "http" else 16)
 
 
 class _CommaList(ma.fields.Field):

@@ -79,6 +79,15 @@ def test_weak_secrets_are_refused(variable, value):
         load_settings(base(**{variable: value}))
 
 
+def test_threads_default_to_one_per_concurrent_execution_with_the_http_backend():
+    # Over HTTP a lookup holds its thread while the CRM answers: 2 x 32 >= Genesys's 50 concurrent executions.
+    assert load_settings(base()).threads == 16
+    http = base(COMPANION_CRM_BACKEND="http", COMPANION_CRM_URL_TEMPLATE="http://127.0.0.1:9/c?phone={phone}")
+    assert load_settings(http).threads == 32
+    assert load_settings({**http, "COMPANION_THREADS": "8"}).threads == 8
+    assert load_settings(base(COMPANION_THREADS="64")).threads == 64
+
+
 def test_http_backend_needs_a_url_template():
     with pytest.raises(ConfigError, match="COMPANION_CRM_URL_TEMPLATE: required when COMPANION_CRM_BACKEND=http"):
         load_settings(base(COMPANION_CRM_BACKEND="http"))
