@@ -97,5 +97,8 @@ def register_access_log(app: Flask) -> None:
             "ininCorrelationId": request.headers.get(CORRELATION_HEADER, ""),
         }
         fields.update(g.get("log_fields", {}))
-        logger.info("request", extra=fields)
+        if logger.isEnabledFor(logging.INFO):
+            # logger.info() would first walk the stack for the caller's file and line, which the JSON line
+            # does not carry: a third of the cost of logging a request.
+            logger.handle(logger.makeRecord(logger.name, logging.INFO, "", 0, "request", (), None, extra=fields))
         return response
