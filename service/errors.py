@@ -18,11 +18,20 @@ _CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
+    417: "expectation_failed",
     429: "too_many_requests",
+    431: "header_fields_too_large",
     500: "internal_error",
+    501: "not_implemented",
     503: "unavailable",
 }
+
+
+def error_code(status: int) -> str:
+    """The stable error code for an HTTP status."""
+    return _CODES.get(status, "http_error")
 
 
 class ApiError(Exception):
@@ -115,7 +124,7 @@ def register_error_handlers(app: Flask) -> None:
         headers = {}
         if status == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(sorted(error.valid_methods))
-        return _respond(ApiError(status, _CODES.get(status, "http_error"), message, headers=headers))
+        return _respond(ApiError(status, error_code(status), message, headers=headers))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -14,9 +14,16 @@ import shutil
 import signal
 import tempfile
 
-from service.config import load_settings
+from gunicorn import util as _gunicorn_util
 
+from service.config import load_settings
 from service.serving import when_ready as _announce
+from service.serving import write_json_error
+
+# Requests gunicorn refuses before the app sees them (a request line over limit_request_line, too many
+# headers, a malformed request line) get the service's JSON error shape, not gunicorn's HTML page: a
+# Genesys data action reads the body of any answer as JSON. gunicorn has no setting for this page.
+_gunicorn_util.write_error = write_json_error
 
 _settings = load_settings()
 

@@ -1,8 +1,15 @@
-"""The start-up banner printed by the gunicorn master once it listens."""
+"""What gunicorn itself says: the start-up banner, and errors for requests that never reach the app."""
 
 from __future__ import annotations
 
+import json
 import sys
+
+from gunicorn import util
+
+from service.errors import error_code
+
+_MAX_DETAIL = 200
 
 
 def listening_urls(server) -> list[str]:
@@ -33,3 +40,16 @@ def when_ready(server) -> None:
             "-H 'Content-Type: application/json' -d '{\"conversationId\": \"demo-call-1\"}'",
         ]
     print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def write_json_error(sock, status: int, reason: str, detail: str) -> None:
+    """gunicorn's answer to a request it cannot parse (414 URI too long, 431, 400 bad request line...), in
+    the service's JSON error shape instead of gunicorn's HTML page (installed by service/gunicorn_conf.py)."""
+    detail = detail if len(detail) <= _MAX_DETAIL else detail[:_MAX_DETAIL] + "..."
+    message = f"{reason}: {detail}" if detail else f"{reason}."
+    body = json.dumps({"error": {"code": error_code(status), "message": message}}).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)

@@ -1,7 +1,9 @@
 """Security checks: auth on every /v1 route, no keys or unmasked PII in logs, body limits, no debug mode."""
 
 import base64
+import json
 import re
+import socket
 import subprocess
 import sys
 
@@ -204,6 +206,47 @@ def test_body_limit_holds_over_http_with_and_without_content_length(server):
 def test_request_line_limit_stops_oversized_urls_before_the_app(server):
     response = requests.get(f"{server.url}/v1/trace?{'q' * 5000}", headers={"X-API-Key": API_KEY}, timeout=5)
     assert response.status_code == 414
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "uri_too_long"
+
+
+def raw_exchange(url: str, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send bytes as they are (no client library would send these) and read the answer to its end."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)}
+    return status_line, headers, body
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (b"GET /v1/trace?" + b"q" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
+        (b"NOT A REQUEST LINE\r\n\r\n", 400, "bad_request"),
+        (b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", 400, "bad_request"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: v\r\n" % n for n in range(150)) + b"\r\n",
+         431, "header_fields_too_large"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Name: v\r\n\r\n", 400, "bad_request"),
+    ],
+    ids=["uri-too-long", "garbage-request-line", "bad-http-version", "too-many-headers", "bad-header-name"],
+)
+def test_requests_gunicorn_refuses_get_the_json_error_shape_too(server, request_bytes, status, code):
+    status_line, headers, body = raw_exchange(server.url, request_bytes)
+    assert status_line.split(" ", 2)[1] == str(status), status_line
+    assert headers["content-type"] == "application/json"
+    assert int(headers["content-length"]) == len(body)
+    error = json.loads(body)["error"]
+    assert error["code"] == code and error["message"]
+    assert b"<html" not in body.lower()
+    # The server is still there for the next caller.
+    assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200
 
 
 @pytest.mark.e2e
