@@ -204,19 +204,49 @@ def compare_with_baseline(
     connections: int = 16,
     seconds: float = 10.0,
     label: str = "",
+    rounds: int = 5,
 ) -> tuple[LoadResult, LoadResult]:
-    """Load the service's `path` and, with the same gunicorn config, the bare-Flask baseline; both warmed up."""
-    results = []
-    for app, name in ((None, label or path), ("bench.baseline:app", "bare Flask baseline")):
-        server = serve(env, app=app)
-        try:
-            url = f"{server.url}{path}"
+    """Load the service's `path` and, with the same gunicorn config, the bare-Flask baseline; both warmed up.
+
+    Both servers run at once and take turns, `rounds` short runs each (`seconds` in all per side), so a
+    change in what else the shared host is doing lands on both sides instead of skewing the ratio. The
+    figures per side: requests and seconds summed, p50 and p99 the median of the rounds', max the largest.
+    """
+    names = (label or path, "bare Flask baseline")
+    servers = []
+    try:
+        for app in (None, "bench.baseline:app"):
+            servers.append(serve(env, app=app))
+        urls = [f"{server.url}{path}" for server in servers]
+        for url in urls:
             warm_up(url, bodies)
-            results.append(run_load(url, bodies, connections=connections, seconds=seconds, label=name))
-        finally:
+        runs: list[list[LoadResult]] = [[], []]
+        for _ in range(rounds):
+            for side, url in enumerate(urls):
+                runs[side].append(run_load(url, bodies, connections=connections, seconds=max(2.0, seconds / rounds),
+                                           label=names[side]))
+    finally:
+        for server in servers:
             server.stop()
             Path(server.log_path).unlink(missing_ok=True)
-    return results[0], results[1]
+    print("per-round ratios: " + ", ".join(f"{s.rps / b.rps:.2f}" for s, b in zip(*runs) if b.rps))
+    return _combine(runs[0]), _combine(runs[1])
+
+
+def _combine(results: list[LoadResult]) -> LoadResult:
+    requests = sum(r.requests for r in results)
+    seconds = sum(r.seconds for r in results)
+    return LoadResult(
+        label=results[0].label,
+        requests=requests,
+        seconds=seconds,
+        rps=requests / seconds if seconds else 0.0,
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        p99_ms=statistics.median(r.p99_ms for r in results),
+        max_ms=max(r.max_ms for r in results),
+        errors=sum(r.errors for r in results),
+        tool=results[0].tool,
+    )
 
 
 def report_ratio(service: LoadResult, baseline: LoadResult) -> float:
