@@ -15,6 +15,7 @@ BENCHMARKS = {
     "customer_http": "bench.customer_http",
     "crm_import": "bench.crm_import",
     "soak": "bench.soak",
+    "overhead": "bench.overhead",
 }
 DEFAULT = ["trace"]
 

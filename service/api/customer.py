@@ -24,6 +24,7 @@ from service.logs import log_fields
 from service.logs import mask_phone
 from service.logs import mask_pii
 from service.metrics import observe_crm
+from service.tracing import TraceContext
 
 log = logging.getLogger("companion.crm")
 
@@ -36,6 +37,8 @@ _NO_LOOKUP = Lookup(record=None, source="none", outcome="miss")
 # (service.crm.base.Lookup), so a dump would only fill the defaults in.
 _CUSTOMER_DEFAULTS = _customer_response.dump({})
 ERRORS = (400, 401, 413, 415, 500, 503)
+# asdict() deep-copies through every field; the trace ids are flat strings.
+_TRACE_FIELDS = tuple(field.name for field in dataclasses.fields(TraceContext))
 
 
 def phone_message(error: PhoneError) -> str:
@@ -116,4 +119,4 @@ def context():
     else:
         log_fields().setdefault("crm.skipped", "no lookup key given")
         result = _NO_LOOKUP
-    return {**dataclasses.asdict(trace), **customer_fields(result)}
+    return {**{name: getattr(trace, name) for name in _TRACE_FIELDS}, **customer_fields(result)}
