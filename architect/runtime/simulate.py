@@ -15,7 +15,7 @@ from architect.runtime.flow.datatables import DataTableError, load_data_table
 from architect.runtime.flow.transcript import render
 
 _ANI = re.compile(r"^(?:tel|sips?):\s*\S+$", re.IGNORECASE)
-_DIGIT = re.compile(r"^[0-9*#]$")
+_KEYS = re.compile(r"^[0-9*#]*$")
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -31,12 +31,12 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 def _digits(text: str | None) -> list[str]:
     if not text:
         return []
-    digits = [part.strip() for part in text.split(",")]
-    bad = [d for d in digits if not _DIGIT.match(d)]
+    entries = [part.strip() for part in text.split(",")]
+    bad = [entry for entry in entries if not _KEYS.match(entry)]
     if bad:
-        raise click.BadParameter(f"each digit is one of 0-9, * or #; got {', '.join(map(repr, bad))}",
+        raise click.BadParameter(f"each entry is keys from 0-9, * and #; got {', '.join(map(repr, bad))}",
                                  param_hint="--dtmf")
-    return digits
+    return entries
 
 
 @click.command("simulate")
@@ -47,7 +47,8 @@ def _digits(text: str | None) -> list[str]:
 @click.option("--options", "options_file", type=click.Path(dir_okay=False),
               help="Archy options file whose substitutions: fill the flow's {{key}} placeholders.")
 @click.option("--ani", required=True, help="The caller, as Call.Ani has it: tel:+13175550116.")
-@click.option("--dtmf", help="Digits the caller presses at menus, in order: 1,2,#")
+@click.option("--dtmf", help="What the caller keys, one entry per pause, in order: 1,2,# at menus; 123456789* for a "
+                             "Collect Input; an empty entry (1,,2) keys nothing.")
 @click.option("--service-url", help="Send data actions here (scheme://host:port) instead of the host in their URL.")
 @click.option("--credential", "credential_pairs", multiple=True, metavar="KEY=VALUE",
               help="A credential field of the data actions' integration, e.g. apiKey=... Repeatable.")

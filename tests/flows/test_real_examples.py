@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from architect.runtime.flow import SimulationError, UnsupportedFeatureError, load_flow, run_flow
+from architect.runtime.flow import SimulationError, load_flow, parse_flow, run_flow
 from tests.runtime.stub_server import StubServer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "architect" / "genesys-examples"
@@ -118,12 +118,61 @@ def test_cache_flow_without_its_data_table_stops_naming_it():
 # --- the other real flows ------------------------------------------------------------------------------------
 
 
-def test_event_orchestrator_secure_flow_stops_at_collect_input():
-    with pytest.raises(UnsupportedFeatureError) as error:
+def payment_flow_and_action(tmp_path, stub):
+    """The secure payment flow as Terraform's templatefile() renders it (dataAction = "Payments"), and a web
+    data action standing in for the blueprint's Lambda one, with the contract the flow binds."""
+    text = (FLOWS / "EventOrchestrator_Secure_Flow.yaml").read_text(encoding="utf-8").replace("${dataAction}", "Payments")
+    folder = tmp_path / "payment-actions"
+    folder.mkdir()
+    action = {
+        "name": "Payments-data-action", "integrationType": "custom-rest-actions", "actionType": "custom",
+        "config": {
+            "request": {"requestUrlTemplate": f"{stub.url}/payments", "requestType": "POST", "headers": {},
+                        "requestTemplate": "${input.rawRequest}"},
+            "response": {"translationMap": {}, "translationMapDefaults": {}, "successTemplate": "${rawResult}"},
+        },
+        "contract": {
+            "input": {"inputSchema": {"type": "object", "required": ["cardNumber"],
+                                      "properties": {"cardNumber": {"type": "string"}}}},
+            "output": {"successSchema": {"type": "object", "properties": {"paymentId": {"type": "string"}}}},
+        },
+        "secure": True,
+    }
+    (folder / "Payments-data-action.json").write_text(json.dumps(action), encoding="utf-8")
+    return parse_flow(text, source="EventOrchestrator_Secure_Flow.yaml"), folder
+
+
+def test_event_orchestrator_secure_flow_takes_the_card_number_and_pays(tmp_path):
+    with StubServer() as stub:
+        stub.answer("POST", "/payments", json_body={"paymentId": "pay-0042"})
+        flow, actions = payment_flow_and_action(tmp_path, stub)
+        # Up to 9 digits ended by *; the flow's prompt asks for 9, so 9 digits end the input by themselves.
+        result = run_flow(flow, ani=ANI, conversation_id="c", actions_dir=actions, dtmf=["411111111"])
+        assert [r.json() for r in stub.received] == [{"cardNumber": "411111111"}]
+    assert result.participantData == {"paymentId": "pay-0042"}
+    assert [a["text"] for a in result.audio] == ["TTS 'Welcome to payment call'",
+                                                 "TTS 'Please Enter your 9 digit card number to make a purchase'",
+                                                 "TTS 'Thank you for your purchase'"]
+    assert result.disposition.kind == "disconnected"
+
+
+def test_event_orchestrator_secure_flow_without_a_card_number_writes_null(tmp_path):
+    with StubServer() as stub:
+        flow, actions = payment_flow_and_action(tmp_path, stub)
+        # The flow terminates with *; # is the other key, which takes the failure path.
+        result = run_flow(flow, ani=ANI, conversation_id="c", actions_dir=actions, dtmf=["4111#"])
+        assert stub.received == []
+    assert result.participantData == {"paymentId": "null"}
+    assert result.disposition.kind == "disconnected"
+
+
+def test_event_orchestrator_secure_flow_as_published_names_its_missing_action():
+    with pytest.raises(SimulationError) as error:
         run_flow(load_flow(FLOWS / "EventOrchestrator_Secure_Flow.yaml"), ani=ANI, conversation_id="c",
-                 actions_dir=REAL_ACTIONS)
-    assert str(error.value) == "/secureCall/tasks/task[Task_10]/actions[0]/collectInput: unsupported action collectInput"
-    assert [a["text"] for a in error.value.result.audio] == ["TTS 'Welcome to payment call'"]
+                 actions_dir=REAL_ACTIONS, dtmf=["123*"])
+    assert "data action '${dataAction}-data-action' (integration '${dataAction}-Lambda') not found" in str(error.value)
+    assert [a["text"] for a in error.value.result.audio] == [
+        "TTS 'Welcome to payment call'", "TTS 'Please Enter your 9 digit card number to make a purchase'"]
 
 
 def test_terraform_menu_example_disconnects_on_9_and_runs_out_of_input_otherwise():

@@ -2,6 +2,7 @@
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -71,16 +72,41 @@ def test_json_document(service):
     assert (document["ani"], document["conversationId"]) == ("tel:+13175550123", "conv-json-1")
 
 
-def test_unsupported_action_is_a_one_line_error_with_partial_json():
-    done = companion("tests/architect/genesys-examples/flows/EventOrchestrator_Secure_Flow.yaml",
-                     "--ani", "tel:+13175550116", "--json")
+def test_unsupported_action_is_a_one_line_error_with_partial_json(tmp_path):
+    flow = tmp_path / "hours.yaml"
+    flow.write_text("""\
+inboundCall:
+  name: Opening hours
+  startUpRef: /inboundCall/tasks/task[main]
+  initialGreeting: {tts: Hello.}
+  tasks:
+    - task:
+        name: Main
+        refId: main
+        actions:
+          - evaluateScheduleGroup: {scheduleGroup: {lit: {name: Opening hours}}}
+""", encoding="utf-8")
+    done = companion(str(flow), "--ani", "tel:+13175550116", "--json")
     assert done.returncode == 1
-    assert done.stderr == ("Error: tests/architect/genesys-examples/flows/EventOrchestrator_Secure_Flow.yaml: "
-                           "/secureCall/tasks/task[Task_10]/actions[0]/collectInput: unsupported action collectInput\n")
+    assert done.stderr == (f"Error: {flow}: /inboundCall/tasks/task[main]/actions[0]/evaluateScheduleGroup: "
+                           "unsupported action evaluateScheduleGroup\n")
     document = json.loads(done.stdout)
     assert document["disposition"]["kind"] == "stopped"
-    assert document["errors"] == [{"kind": "stopped", "path": "/secureCall/tasks/task[Task_10]/actions[0]/collectInput",
-                                   "message": "unsupported action collectInput"}]
+    assert document["errors"] == [{"kind": "stopped", "path": "/inboundCall/tasks/task[main]/actions[0]/evaluateScheduleGroup",
+                                   "message": "unsupported action evaluateScheduleGroup"}]
+    assert [a["text"] for a in document["audio"]] == ["TTS 'Hello.'"]
+
+
+def test_a_secure_flow_collects_keyed_input_from_the_command_line():
+    done = companion("tests/architect/genesys-examples/flows/EventOrchestrator_Secure_Flow.yaml",
+                     "--ani", "tel:+13175550116", "--dtmf", "12#", "--json")
+    # 12 then # (the flow ends input with *): the failure path writes paymentId "null" and the call ends.
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["participantData"] == {"paymentId": "null"}
+    collect = next(step for step in document["steps"] if step["kind"] == "collectInput")
+    assert (collect["detail"]["input"], collect["detail"]["outcome"]) == ("12#", "failure")
+    assert document["disposition"]["kind"] == "disconnected"
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -110,10 +136,22 @@ def test_bad_input_is_a_clear_error(args, message):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--ani", "+13175550116"], "Invalid value for --ani: expected a tel: or sip: address such as tel:+13175550116"),
-    (["--ani", "tel:+13175550116", "--dtmf", "1,12"], "Invalid value for --dtmf: each digit is one of 0-9, * or #"),
+    (["--ani", "tel:+13175550116", "--dtmf", "1,12a"], "Invalid value for --dtmf: each entry is keys from 0-9, * and #; "
+                                                        "got '12a'"),
     (["--ani", "tel:+13175550116", "--credential", "apiKey"], "Invalid value for --credential: expected KEY=VALUE"),
 ])
 def test_bad_options_are_usage_errors(args, message):
     done = companion(*SAMPLE, *args)
     assert done.returncode == 2
     assert message in done.stderr
+
+
+def test_the_documented_keyed_input_example_takes_the_failure_path():
+    sh_blocks = re.findall(r"^```sh\n(.*?)^```", DOC.read_text(encoding="utf-8"), re.DOTALL | re.MULTILINE)
+    block = next(b for b in sh_blocks if "EventOrchestrator_Secure_Flow" in b and "--dtmf" in b)
+    argv = shlex.split(block.replace("\\\n", " "))
+    assert argv[:2] == [".venv/bin/companion", "simulate"]
+    done = companion(*argv[2:])
+    assert done.returncode == 0, done.stderr
+    assert "outcome=failure, reason=#, the other of * and # (this input ends with *)" in done.stdout
+    assert "paymentId = null" in done.stdout or "paymentId=null" in done.stdout.replace(" ", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from architect.runtime.flow.calldata import call_data
+from architect.runtime.flow.collect import collect_input
 from architect.runtime.flow.datatables import data_table_lookup
 from architect.runtime.flow.errors import (CallEnded, FlowFailure, Jump, LoopExit, LoopNext, SimulationError,
                                            TaskEnded)
@@ -75,12 +76,12 @@ def update_data(runner, body, path):
             value = runner.queue_value(statement.get("value"), f"{where}/value")
         else:
             value = runner.value(statement.get("value"), f"{where}/value", type_name)
-        _assign(runner, name, value, type_name, where)
+        assign(runner, name, value, type_name, where)
         assigned[name] = text_of(value)
     runner.record("updateData", path, body.get("name"), assigned=assigned)
 
 
-def _assign(runner, name, value, type_name, path):
+def assign(runner, name, value, type_name, path):
     from architect.runtime.flow.values import EvaluationError, ExpressionError
 
     try:
@@ -126,7 +127,7 @@ def get_participant_data(runner, body, path):
         if key is NOT_SET or key == "":
             raise FlowFailure("the attribute name is blank", f"{where}/name")
         value = runner.participant_data.get(key, NOT_SET)
-        _assign(runner, attribute["variable"], value, "string", f"{where}/variable")
+        assign(runner, attribute["variable"], value, "string", f"{where}/variable")
         read[key] = text_of(value)
     runner.record("getParticipantData", path, body.get("name"), attributes=read)
 
@@ -243,7 +244,7 @@ def loop(runner, body, path):
     try:
         for index in range(max(count, 0)):
             if index_var:
-                _assign(runner, index_var, index, "integer", f"{path}/currentIndex")
+                assign(runner, index_var, index, "integer", f"{path}/currentIndex")
             try:
                 runner.run_actions(actions, f"{path}/outputs/loop/actions")
             except LoopNext:
@@ -272,6 +273,7 @@ def loop_exit(runner, body, path):
 
 HANDLERS = {
     "callData": call_data,
+    "collectInput": collect_input,
     "dataTableLookup": data_table_lookup,
     "decision": decision,
     "switch": switch,

@@ -51,7 +51,12 @@ def run_menu(runner, ref: str, menu: dict, path: str) -> None:
                 _run_choice(runner, *chosen, path)
                 return
             raise out_of_input(name)
-        digit = runner.dtmf.pop(0)
+        entry = runner.dtmf.pop(0)
+        # One key chooses; keys typed ahead in the same entry go to whatever listens next (as after a
+        # collectInput, "Add a Collect Input action to a task", help.mypurecloud.com).
+        digit, ahead = entry[:1], entry[1:]
+        if ahead:
+            runner.dtmf.insert(0, ahead)
         step.detail["input"] = digit
         chosen = by_digit.get(digit)
         if chosen is None:

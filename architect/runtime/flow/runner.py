@@ -405,9 +405,9 @@ class Runner:
         return result
 
 
-def out_of_input(menu_name: str) -> CallEnded:
-    """The scripted DTMF list is used up where a menu waits for a digit."""
-    return CallEnded(Disposition(OUT_OF_INPUT, f"ran out of scripted input at menu {menu_name!r} "
+def out_of_input(name: str, where: str = "menu") -> CallEnded:
+    """The scripted DTMF list is used up where a menu or a collectInput waits for the caller."""
+    return CallEnded(Disposition(OUT_OF_INPUT, f"ran out of scripted input at {where} {name!r} "
                                                "(give more digits with --dtmf)"))
 
 
