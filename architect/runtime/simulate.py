@@ -12,6 +12,7 @@ import click
 from architect.runtime.flow import (ActionLookupError, ActionRegistry, FlowLoadError, SimulationError, load_flow,
                                     read_options, run_flow)
 from architect.runtime.flow.datatables import DataTableError, load_data_table
+from architect.runtime.flow.schedules import STATES
 from architect.runtime.flow.transcript import render
 
 _ANI = re.compile(r"^(?:tel|sips?):\s*\S+$", re.IGNORECASE)
@@ -60,6 +61,10 @@ def _digits(text: str | None) -> list[str]:
 @click.option("--current-queue", help="In-queue flows: the queue the call waits in (Call.CurrentQueue).")
 @click.option("--unavailable-queue", "unavailable", multiple=True, metavar="NAME",
               help="Transfers to this queue fail (the transferToAcd failure output runs). Repeatable.")
+@click.option("--schedule", "schedule_pairs", multiple=True, metavar="NAME=STATE",
+              help="A schedule group's state for evaluateScheduleGroup: open, closed or holiday. Repeatable.")
+@click.option("--emergency", "emergencies", multiple=True, metavar="NAME",
+              help="An emergency group that is active (evaluateScheduleGroup takes its emergency output). Repeatable.")
 @click.option("--participant-data", "data_pairs", multiple=True, metavar="KEY=VALUE",
               help="Participant data the call already carries (set by an earlier flow). Repeatable.")
 @click.option("--data-table", "table_pairs", multiple=True, metavar="NAME=FILE",
@@ -69,13 +74,18 @@ def _digits(text: str | None) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as a JSON document.")
 def simulate_command(flow_file, actions_dir, options_file, ani, dtmf, service_url, credential_pairs,
                      conversation_id, called_address, remote_name, queue_pairs, current_queue, unavailable,
-                     data_pairs, table_pairs, max_steps, as_json):
+                     schedule_pairs, emergencies, data_pairs, table_pairs, max_steps, as_json):
     """Simulate one call through FLOW.yaml: path, audio, data actions, participant data, disposition."""
     if not _ANI.match(ani):
         raise click.BadParameter(f"expected a tel: or sip: address such as tel:+13175550116, got {ani!r}",
                                  param_hint="--ani")
     digits = _digits(dtmf)
     queue_ids = _pairs(queue_pairs, "--queue")
+    schedules = _pairs(schedule_pairs, "--schedule")
+    bad = [f"{name}={state}" for name, state in schedules.items() if state.strip().lower() not in STATES]
+    if bad:
+        raise click.BadParameter(f"the state is open, closed or holiday; got {', '.join(map(repr, bad))}",
+                                 param_hint="--schedule")
     try:
         substitutions = read_options(options_file) if options_file else {}
         flow = load_flow(flow_file, substitutions)
@@ -95,7 +105,8 @@ def simulate_command(flow_file, actions_dir, options_file, ani, dtmf, service_ur
         result = run_flow(flow, ani=ani, conversation_id=conversation_id, actions_dir=registry, dtmf=digits,
                           credentials=_pairs(credential_pairs, "--credential"), service_url=service_url,
                           participant_data=_pairs(data_pairs, "--participant-data"), data_tables=tables,
-                          unavailable_queues=unavailable, queue_ids=queue_ids, max_steps=max_steps, **options)
+                          unavailable_queues=unavailable, schedules=schedules, emergencies=emergencies,
+                          queue_ids=queue_ids, max_steps=max_steps, **options)
     except SimulationError as exc:
         if exc.result is not None:
             _show(exc.result, as_json, ani, conversation_id)

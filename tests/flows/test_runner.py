@@ -283,10 +283,10 @@ def test_unsupported_action_names_it_and_its_path(simulate):
     with pytest.raises(UnsupportedFeatureError) as error:
         simulate(task_flow("""\
           - playAudio: {audio: {tts: hi}}
-          - evaluateScheduleGroup: {scheduleGroup: {lit: {name: Opening hours}}}
+          - callBotFlow: {name: Ask the bot}
 """))
-    assert str(error.value) == ("/inboundCall/tasks/task[main]/actions[1]/evaluateScheduleGroup: "
-                                "unsupported action evaluateScheduleGroup")
+    assert str(error.value) == ("/inboundCall/tasks/task[main]/actions[1]/callBotFlow: "
+                                "unsupported action callBotFlow")
     # The partial result keeps what ran before.
     assert [s.kind for s in error.value.result.steps] == ["task", "playAudio"]
     assert error.value.result.disposition.kind == "stopped"

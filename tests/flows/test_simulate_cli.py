@@ -73,10 +73,10 @@ def test_json_document(service):
 
 
 def test_unsupported_action_is_a_one_line_error_with_partial_json(tmp_path):
-    flow = tmp_path / "hours.yaml"
+    flow = tmp_path / "bot.yaml"
     flow.write_text("""\
 inboundCall:
-  name: Opening hours
+  name: Bot
   startUpRef: /inboundCall/tasks/task[main]
   initialGreeting: {tts: Hello.}
   tasks:
@@ -84,16 +84,16 @@ inboundCall:
         name: Main
         refId: main
         actions:
-          - evaluateScheduleGroup: {scheduleGroup: {lit: {name: Opening hours}}}
+          - callBotFlow: {name: Ask the bot}
 """, encoding="utf-8")
     done = companion(str(flow), "--ani", "tel:+13175550116", "--json")
     assert done.returncode == 1
-    assert done.stderr == (f"Error: {flow}: /inboundCall/tasks/task[main]/actions[0]/evaluateScheduleGroup: "
-                           "unsupported action evaluateScheduleGroup\n")
+    assert done.stderr == (f"Error: {flow}: /inboundCall/tasks/task[main]/actions[0]/callBotFlow: "
+                           "unsupported action callBotFlow\n")
     document = json.loads(done.stdout)
     assert document["disposition"]["kind"] == "stopped"
-    assert document["errors"] == [{"kind": "stopped", "path": "/inboundCall/tasks/task[main]/actions[0]/evaluateScheduleGroup",
-                                   "message": "unsupported action evaluateScheduleGroup"}]
+    assert document["errors"] == [{"kind": "stopped", "path": "/inboundCall/tasks/task[main]/actions[0]/callBotFlow",
+                                   "message": "unsupported action callBotFlow"}]
     assert [a["text"] for a in document["audio"]] == ["TTS 'Hello.'"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from architect.runtime.flow.calldata import call_data
 from architect.runtime.flow.collect import collect_input
+from architect.runtime.flow.schedules import evaluate_schedule_group
 from architect.runtime.flow.datatables import data_table_lookup
 from architect.runtime.flow.errors import (CallEnded, FlowFailure, Jump, LoopExit, LoopNext, SimulationError,
                                            TaskEnded)
@@ -276,6 +277,7 @@ HANDLERS = {
     "collectInput": collect_input,
     "dataTableLookup": data_table_lookup,
     "decision": decision,
+    "evaluateScheduleGroup": evaluate_schedule_group,
     "switch": switch,
     "updateData": update_data,
     "setParticipantData": set_participant_data,
