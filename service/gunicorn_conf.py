@@ -100,14 +100,19 @@ def _start_draining(worker) -> None:
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 
 
+def _exit_at_once(signum, frame):
+    os._exit(0)
+
+
 def post_fork(server, worker):
     # A new worker runs the master's signal handlers until init_process() installs its own; those only
     # queue the signal in the child's copy of the arbiter, where nothing reads it. A SIGTERM that lands
     # in that window (a deploy stopping the service while a worker boots) was lost, and the master
     # waited the whole graceful_timeout before killing the worker. Until the worker's handlers are in,
-    # a stop signal ends the fresh worker at once; one that already arrived ends it here.
+    # a stop signal ends the fresh worker at once (exit 0: it has served nothing; SIGQUIT's default action
+    # would dump core); one that already arrived ends it here.
     for stop in _STOP_SIGNALS:
-        signal.signal(stop, signal.SIG_DFL)
+        signal.signal(stop, _exit_at_once)
     while not server.SIG_QUEUE.empty():  # a queue.SimpleQueue since gunicorn 27 (pyproject.toml's floor)
         if server.SIG_QUEUE.get_nowait() in _STOP_SIGNALS:
             os._exit(0)
