@@ -106,7 +106,15 @@ class _ImportOnATerminal:
         deadline = time.monotonic() + timeout
         while self.process.poll() is None and time.monotonic() < deadline:
             self._read(0.1)
-        code = self.process.wait(1)
+        try:
+            code = self.process.wait(1)
+        except subprocess.TimeoutExpired:
+            # A hung import must fail this test alone, not leak into the ones after it.
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+            os.close(self.master)
+            self.process.stdout.close()
+            raise AssertionError(f"the import did not end within {timeout} s; output: {self.seen[-2000:]!r}") from None
         while self._read(0.05):
             pass
         self.stdout = self.process.stdout.read().decode()
