@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import statistics
-import time
 from pathlib import Path
 
 import requests
 
 from architect.runtime.actions import execute_action, load_action
+from bench.harness import timed_ms
 from tests.runtime.stub_server import StubServer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "tests" / "architect" / "genesys-examples" / "data-actions"
@@ -16,15 +16,6 @@ ACTION = EXAMPLES / "Get-On-Queue-Agent-Counts.json"
 PATH = "/api/v2/analytics/queues/observations/query"
 RESPONSE = {"results": [{"data": [{"qualifier": q, "stats": {"count": n}} for q, n in (("IDLE", 2), ("BUSY", 1))]}]}
 TARGET_OVERHEAD_MS = 2.0  # the runner's budget is 20 ms per flow run; a flow calls a handful of actions
-
-
-def _timed(call, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000.0)
-    return times
 
 
 def run(runs: int = 500) -> dict:
@@ -39,9 +30,9 @@ def run(runs: int = 500) -> dict:
         def action_run():
             assert execute_action(action, {"queueId": "q-1"}, session=session, base_url=stub.url).status == "success"
 
-        _timed(bare, 50), _timed(action_run, 50)  # warm-up: connections, template and path caches
-        baseline = statistics.median(_timed(bare, runs))
-        runtime = statistics.median(_timed(action_run, runs))
+        timed_ms(bare, 50), timed_ms(action_run, 50)  # warm-up: connections, template and path caches
+        baseline = statistics.median(timed_ms(bare, runs))
+        runtime = statistics.median(timed_ms(action_run, runs))
     overhead = runtime - baseline
     met = overhead < TARGET_OVERHEAD_MS
     print(f"bare POST {baseline:.2f} ms, execute_action {runtime:.2f} ms (median of {runs}): "

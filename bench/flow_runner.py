@@ -8,13 +8,13 @@ expressions, variables, participant data, steps. Two figures: the run minus the 
 from __future__ import annotations
 
 import statistics
-import time
 from pathlib import Path
 
 import requests
 
 from architect.runtime.actions import execute_action, load_action
 from architect.runtime.flow import ActionRegistry, load_flow, read_options, run_flow
+from bench.harness import timed_ms
 from tests.runtime.stub_server import StubServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,15 +34,6 @@ CONTEXT = {
     "priority": 95, "vip": True, "openCases": 1, "lastContactAt": "2025-01-15T14:30:00Z",
 }
 TARGET_MS = 20.0
-
-
-def _timed(call, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000.0)
-    return times
 
 
 def run(runs: int = 300) -> dict:
@@ -68,12 +59,12 @@ def run(runs: int = 300) -> dict:
         def load_and_simulate():
             simulate(load_flow(FLOW, read_options(OPTIONS)))
 
-        _timed(bare, 30), _timed(simulate, 30)  # warm-up: connections, compiled expressions and templates
-        baseline = statistics.median(_timed(bare, runs))
+        timed_ms(bare, 30), timed_ms(simulate, 30)  # warm-up: connections, compiled expressions and templates
+        baseline = statistics.median(timed_ms(bare, runs))
         runner_only.clear()
-        flow_run = statistics.median(_timed(simulate, runs))
+        flow_run = statistics.median(timed_ms(simulate, runs))
         without_service = statistics.median(runner_only)
-        with_load = statistics.median(_timed(load_and_simulate, runs // 3))
+        with_load = statistics.median(timed_ms(load_and_simulate, runs // 3))
     met = without_service < TARGET_MS
     print(f"bare execute_action {baseline:.2f} ms; sample flow run {flow_run:.2f} ms ({flow_run / baseline:.2f}x the "
           f"bare action, +{flow_run - baseline:.2f} ms); runner alone (run minus data-action time) "

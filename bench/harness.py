@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -165,6 +166,16 @@ def _run_python(url: str, bodies: Sequence[str], connections: int, seconds: floa
         errors=errors[0],
         tool="python",
     )
+
+
+def timed_ms(call: Callable[[], object], runs: int) -> list[float]:
+    """Milliseconds each of `runs` calls took, in order (in-process benchmarks take the median)."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000.0)
+    return times
 
 
 def run_load(
