@@ -9,6 +9,7 @@ import pytest
 from service import create_app
 from service.config import load_settings
 from service.crm.demo import create_demo_database
+from tests.servers import GunicornServer
 
 API_KEY = "test-key-0123456789abcdef"
 OTHER_KEY = "rotated-key-9876543210fedcba"
@@ -21,6 +22,18 @@ def demo_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo-crm") / "crm.sqlite3"
     create_demo_database(path)
     return path
+
+
+def demo_server_env(demo_db) -> dict[str, str]:
+    """COMPANION_* variables for a real gunicorn with the test key and secret, serving the demo CRM."""
+    return {"COMPANION_API_KEYS": API_KEY, "COMPANION_TRACE_SECRET": TRACE_SECRET, "COMPANION_SQLITE_PATH": str(demo_db)}
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_db):
+    """gunicorn with the repository's config and demo_server_env(); one per test module that asks for it."""
+    with GunicornServer(demo_server_env(demo_db)) as server:
+        yield server
 
 
 @pytest.fixture

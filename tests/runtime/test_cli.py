@@ -3,13 +3,11 @@
 import json
 from pathlib import Path
 
-import pytest
 import requests
 from click.testing import CliRunner
 
 from service.cli import cli
-from tests.conftest import API_KEY, TRACE_SECRET
-from tests.servers import GunicornServer
+from tests.conftest import API_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 TRACE_ACTION = REPO / "architect" / "data-actions" / "Companion-Get-Trace-Context.custom.json"
@@ -20,23 +18,15 @@ def run(*args: str):
     return CliRunner().invoke(cli, ["action", "run", *args], catch_exceptions=False)
 
 
-@pytest.fixture(scope="module")
-def service(demo_db):
-    env = {"COMPANION_API_KEYS": API_KEY, "COMPANION_TRACE_SECRET": TRACE_SECRET,
-           "COMPANION_SQLITE_PATH": str(demo_db)}
-    with GunicornServer(env) as server:
-        yield server
-
-
-def test_committed_trace_action_runs_against_the_real_service(service):
+def test_committed_trace_action_runs_against_the_real_service(demo_server):
     # The documented command (docs/runtime.md): the action as exported for https://companion.example.com.
     result = run(str(TRACE_ACTION), "--input", "conversationId=conv-0001", "--credential", f"apiKey={API_KEY}",
-                 "--base-url", service.url, "--json")
+                 "--base-url", demo_server.url, "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     assert document["status"] == "success"
     # The outputs are exactly what the service answers the same request with, flattened.
-    direct = requests.post(service.url + "/v1/trace", json={"conversationId": "conv-0001", "participantId": ""},
+    direct = requests.post(demo_server.url + "/v1/trace", json={"conversationId": "conv-0001", "participantId": ""},
                            headers={"Authorization": f"Bearer {API_KEY}"}, timeout=5)
     assert direct.status_code == 200
     assert document["outputs"] == direct.json()
@@ -44,9 +34,9 @@ def test_committed_trace_action_runs_against_the_real_service(service):
     assert API_KEY not in result.output
 
 
-def test_wrong_api_key_against_the_real_service_takes_the_failure_path(service):
+def test_wrong_api_key_against_the_real_service_takes_the_failure_path(demo_server):
     result = run(str(TRACE_ACTION), "--input", "conversationId=conv-0001", "--credential", "apiKey=wrong",
-                 "--base-url", service.url)
+                 "--base-url", demo_server.url)
     assert result.exit_code == 1
     assert "failure: remote endpoint answered HTTP 401" in result.output
 
