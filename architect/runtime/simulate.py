@@ -11,12 +11,12 @@ import click
 
 from architect.runtime.flow import (ActionLookupError, ActionRegistry, FlowLoadError, SimulationError, load_flow,
                                     read_options, run_flow)
+from architect.runtime.flow.collect import KEYS
 from architect.runtime.flow.datatables import DataTableError, load_data_table
 from architect.runtime.flow.schedules import STATES
 from architect.runtime.flow.transcript import render
 
 _ANI = re.compile(r"^(?:tel|sips?):\s*\S+$", re.IGNORECASE)
-_KEYS = re.compile(r"^[0-9*#]*$")
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -33,7 +33,7 @@ def _digits(text: str | None) -> list[str]:
     if not text:
         return []
     entries = [part.strip() for part in text.split(",")]
-    bad = [entry for entry in entries if not _KEYS.match(entry)]
+    bad = [entry for entry in entries if not KEYS.match(entry)]
     if bad:
         raise click.BadParameter(f"each entry is keys from 0-9, * and #; got {', '.join(map(repr, bad))}",
                                  param_hint="--dtmf")

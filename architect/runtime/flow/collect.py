@@ -31,7 +31,7 @@ from architect.runtime.flow.errors import SimulationError
 from architect.runtime.flow.runner import branch
 from architect.runtime.flow.runner import out_of_input
 
-_KEYS = re.compile(r"^[0-9*#]*$")
+KEYS = re.compile(r"^[0-9*#]*$")  # what a --dtmf entry may hold: the keys of a phone
 _DTMF = re.compile(r"^digit_([*#])$")
 MAX_DIGITS = 99  # Architect's digit slider ends well below this; a larger number is a broken file
 
@@ -131,7 +131,7 @@ def collect_input(runner, body, path):
     if not runner.dtmf:
         raise out_of_input(name, "collect input")
     entry = runner.dtmf.pop(0)
-    if not _KEYS.match(entry):
+    if not KEYS.match(entry):
         raise SimulationError(f"scripted input {entry!r} has keys a phone does not have (0-9, * and #)", path)
     value, rest, why = _read(entry, low, high, terminator, include_terminator, just)
     if rest:
