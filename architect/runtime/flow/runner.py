@@ -66,6 +66,7 @@ class Runner:
                  schedules: dict[str, str] | None = None, emergencies: Iterable[str] = (),
                  max_steps: int = DEFAULT_MAX_STEPS, now: dt.datetime | None = None):
         from architect.runtime.flow import actions as _actions  # registers the action handlers
+        from architect.runtime.flow.schedules import checked_state
 
         self.handlers: dict[str, Handler] = _actions.HANDLERS
         self.flow = flow
@@ -79,7 +80,7 @@ class Runner:
         self.data_tables = dict(data_tables or {})
         self.unavailable_queues = {q.casefold() for q in unavailable_queues}
         # Schedule group name (case-insensitive) -> open, closed or holiday; active emergency groups.
-        self.schedules = {name.casefold(): _schedule_state(name, state) for name, state in (schedules or {}).items()}
+        self.schedules = {name.casefold(): checked_state(name, state) for name, state in (schedules or {}).items()}
         self.emergencies = {name.casefold() for name in emergencies}
         self.max_steps = max_steps
         self.result = FlowResult(flow=flow.name, flowType=flow.kind)
@@ -407,14 +408,6 @@ class Runner:
         if result.disposition is None:
             result.disposition = Disposition(STOPPED, "the flow did not end")
         return result
-
-
-def _schedule_state(name: str, state: str) -> str:
-    from architect.runtime.flow.schedules import STATES
-
-    if str(state).strip().lower() not in STATES:
-        raise ValueError(f"schedule group {name!r}: state {state!r} is not one of {', '.join(STATES)}")
-    return str(state).strip().lower()
 
 
 def out_of_input(name: str, where: str = "menu") -> CallEnded:

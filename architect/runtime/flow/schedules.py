@@ -23,6 +23,14 @@ from architect.runtime.flow.values import NOT_SET
 STATES = ("open", "closed", "holiday")
 
 
+def checked_state(name: str, state: str) -> str:
+    """A schedule group's state as the simulation is told it, normalised; ValueError if it is none of STATES."""
+    normal = str(state).strip().lower()
+    if normal not in STATES:
+        raise ValueError(f"schedule group {name!r}: state {state!r} is not one of {', '.join(STATES)}")
+    return normal
+
+
 def _group_name(runner, slot, path: str, what: str) -> str | None:
     """A schedule or emergency group given by name (`lit: {name: X}`); None for `noValue: true` or no slot."""
     if slot is None or slot == {"noValue": True}:
