@@ -4,29 +4,38 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8080
 HOST   ?= 127.0.0.1
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: serve test bench clean
+.PHONY: serve test bench system-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP) --upgrade pip
 
-# The stamp files re-install only when pyproject.toml changes.
+# The stamp files re-install only when pyproject.toml changes. A stamp is written only after the install
+# succeeded and the command it installed runs, so a failed or partial install is retried next time.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	rm -f $@
+	$(PIP) -e .
+	$(BIN)/companion --help >/dev/null
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $@
+	$(PIP) -e '.[test]'
+	$(BIN)/companion --help >/dev/null
 	touch $@ $(VENV)/.installed
+
+system-packages:
+	scripts/ensure-system-packages
 
 serve: $(VENV)/.installed
 	$(BIN)/companion serve --demo --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test system-packages
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

@@ -1,16 +1,47 @@
-"""The `companion` command line."""
+"""The `companion` command line.
+
+Each subcommand lives with the code it drives and is imported only when it runs, so `companion serve` loads
+what serving needs and nothing else (no flow simulator, no YAML parser, no HTTP client for data actions).
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
 
 import click
 
+# name -> "module:attribute" of a click command. Add new subcommands here, one line each.
+SUBCOMMANDS = {
+    "action": "architect.runtime.cli:action_command",
+    "check": "architect.check.command:check_command",
+    "crm": "service.crm.cli:crm_command",
+    "export": "architect.export.command:export_command",
+    "simulate": "architect.runtime.simulate:simulate_command",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="architect-companion")
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use (click's documented lazy-loading pattern)."""
+
+    def __init__(self, *args, lazy: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy:
+            module, _, attribute = self._lazy[cmd_name].partition(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy=SUBCOMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(None, "-V", "--version", package_name="architect-companion")
 def cli():
     """architect-companion: trace ids and CRM fields for Genesys Cloud call flows."""
 
@@ -36,15 +67,6 @@ def serve(host: str, port: int, demo: bool):
     config = Path(__file__).with_name("gunicorn_conf.py")
     argv = [sys.executable, "-m", "gunicorn", "--config", str(config)]
     os.execvpe(argv[0], argv, env)
-
-
-# Subcommands that live with the code they drive; one line each.
-# (add new ones here: from package.module import command; cli.add_command(command))
-from architect.export.command import export_command; cli.add_command(export_command)  # noqa: E402,E702
-from architect.check.command import check_command; cli.add_command(check_command)  # noqa: E402,E702
-from architect.runtime.cli import action_command; cli.add_command(action_command)  # noqa: E402,E702
-from service.crm.cli import crm_command; cli.add_command(crm_command)  # noqa: E402,E702
-from architect.runtime.simulate import simulate_command; cli.add_command(simulate_command)  # noqa: E402,E702
 
 
 def main() -> None:

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 # Root keys the runner interprets (archy-flow-yaml.md §1, §8); other flow types load but do not run.
 RUNNABLE_TYPES = ("inboundCall", "inqueueCall", "secureCall")
@@ -22,10 +23,9 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
 # "startUpRef: ./tasks/task[startingTask]" or "/inboundCall/menus/menu[Main Menu_10]" (§1).
 _REF = re.compile(r"^(?:/(?P<root>[A-Za-z]+)|\.)/(?P<group>tasks|menus)/(?P<kind>task|menu)\[(?P<ref>.*)\]$")
 
-try:  # libyaml is several times faster; the pure-Python loader gives the same documents.
-    _SafeLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _SafeLoader = yaml.SafeLoader
+# YAML 1.2 as plain dicts, lists and scalars (the same library `check` and `export` use). The pure loader:
+# ruamel's libyaml-based one resolves scalars by YAML 1.1 rules (`yes` and `on` as booleans).
+
 
 
 class FlowLoadError(ValueError):
@@ -127,13 +127,13 @@ def _placeholder_error(text: str, placeholders: list[str], substitutions: dict, 
 
 def _parse_yaml(text: str, source: str):
     try:
-        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
-    except yaml.MarkedYAMLError as exc:
+        return YAML(typ="safe", pure=True).load(text)  # one per call: a YAML instance is not thread-safe
+    except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         problem = " ".join(part for part in (exc.context, exc.problem) if part)
         raise FlowLoadError(f"{source}: invalid YAML at {where}: {problem}") from None
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         raise FlowLoadError(f"{source}: invalid YAML: {exc}") from None
 
 
