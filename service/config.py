@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -58,6 +59,8 @@ class Settings:
     # takes: 2 workers x 32 covers Genesys's 50 concurrent executions however the kernel spreads the
     # connections over the workers (bench/customer_http.py; docs/deploying.md §1).
     threads: int | None = None
+    # Where spans go over OTLP/HTTP (resolved from the standard OTEL_* variables); "": tracing off.
+    otlp_traces_endpoint: str = ""
 
     def __repr__(self) -> str:
         # Secrets must never reach a log line or a traceback through repr().
@@ -218,10 +221,94 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
         values = _SettingsSchema().load(raw)
     except ma.ValidationError as exc:
         raise ConfigError(_format_errors(exc.messages)) from None
+    values["otlp_traces_endpoint"] = otlp_traces_endpoint(environ)
     values.update(overrides)
     settings = Settings(**values)
     validate_settings(settings)
     return settings
+
+
+# OpenTelemetry's own variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
+# and .../protocol/exporter/). The SDK reads them itself; here they are only checked, once at start-up, so a
+# typo stops the service with the variable named instead of failing in every worker after the fork.
+_OTEL_SAMPLERS = (
+    "always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off",
+    "parentbased_traceidratio",
+)
+_OTEL_POSITIVE_INTS = ("OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+                       "OTEL_BSP_EXPORT_TIMEOUT")
+# The one OTLP transport shipped: HTTP with protobuf bodies (OTLP/gRPC would add grpcio to every install).
+OTLP_PROTOCOL = "http/protobuf"
+
+
+def _otel(environ: Mapping[str, str], name: str) -> str:
+    return environ.get(name, "").strip()
+
+
+def otlp_traces_endpoint(environ: Mapping[str, str]) -> str:
+    """The OTLP/HTTP URL spans go to, as the OpenTelemetry SDK resolves it; "" when tracing is off.
+
+    Tracing is on when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as given) or OTEL_EXPORTER_OTLP_ENDPOINT (a base
+    URL, /v1/traces appended) is set, unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none.
+
+    :raise ConfigError: one line per invalid OTEL_* variable.
+    """
+    if _otel(environ, "OTEL_SDK_DISABLED").lower() == "true":
+        return ""
+    exporter = _otel(environ, "OTEL_TRACES_EXPORTER").lower()
+    if exporter == "none":
+        return ""
+    endpoint = _otel(environ, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    source = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    if not endpoint and _otel(environ, "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        endpoint = _otel(environ, "OTEL_EXPORTER_OTLP_ENDPOINT").removesuffix("/") + "/v1/traces"
+        source = "OTEL_EXPORTER_OTLP_ENDPOINT"
+    if not endpoint:
+        return ""
+    problems = []
+    if exporter not in ("", "otlp"):
+        problems.append(f"OTEL_TRACES_EXPORTER: {exporter!r} is not supported; use otlp (or none to turn tracing off)")
+    if not re.match(r"^https?://[^/\s]+", endpoint):
+        problems.append(f"{source}: must be an http:// or https:// URL such as http://localhost:4318, not {endpoint!r}")
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        protocol = _otel(environ, name)
+        if protocol and protocol != OTLP_PROTOCOL:
+            problems.append(f"{name}: {protocol!r} is not supported; use {OTLP_PROTOCOL} (OTLP/HTTP, port 4318)")
+            break
+        if protocol:
+            break
+    sampler = _otel(environ, "OTEL_TRACES_SAMPLER").lower()
+    if sampler and sampler not in _OTEL_SAMPLERS:
+        problems.append(f"OTEL_TRACES_SAMPLER: {sampler!r} is not one of {', '.join(_OTEL_SAMPLERS)}")
+    if sampler.endswith("traceidratio") and _otel(environ, "OTEL_TRACES_SAMPLER_ARG"):
+        try:
+            ratio = float(_otel(environ, "OTEL_TRACES_SAMPLER_ARG"))
+        except ValueError:
+            ratio = -1.0
+        if not 0.0 <= ratio <= 1.0:
+            problems.append("OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1 (the share of calls traced)")
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"):
+        value = _otel(environ, name)
+        try:
+            valid = not value or float(value) > 0
+        except ValueError:
+            valid = False
+        if not valid:
+            # The Python exporter reads this in seconds (the specification says milliseconds).
+            problems.append(f"{name}: must be a positive number of seconds")
+    sizes = {}
+    for name in _OTEL_POSITIVE_INTS:
+        value = _otel(environ, name)
+        if value:
+            if not value.isdigit() or int(value) <= 0:
+                problems.append(f"{name}: must be a positive whole number")
+            else:
+                sizes[name] = int(value)
+    if sizes.get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512) > sizes.get("OTEL_BSP_MAX_QUEUE_SIZE", 2048):
+        problems.append("OTEL_BSP_MAX_EXPORT_BATCH_SIZE: must not exceed OTEL_BSP_MAX_QUEUE_SIZE (default 2048)")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return endpoint
 
 
 def validate_settings(settings: Settings) -> None:

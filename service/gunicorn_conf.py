@@ -116,6 +116,31 @@ def post_fork(server, worker):
     while not server.SIG_QUEUE.empty():  # a queue.SimpleQueue since gunicorn 27 (pyproject.toml's floor)
         if server.SIG_QUEUE.get_nowait() in _STOP_SIGNALS:
             os._exit(0)
+    _start_span_export(server)
+
+
+def _span_recorder(app):
+    # service.spans.EXTENSION; looked up without importing service.spans, which loads the OpenTelemetry SDK.
+    return getattr(app, "extensions", {}).get("companion.spans")
+
+
+def _start_span_export(server) -> None:
+    # The batch processor's export thread must start in each worker: a thread started in the master (where
+    # preload_app built the app) does not survive the fork. Only an app that records spans has a recorder.
+    recorder = _span_recorder(server.app.wsgi())
+    if recorder is not None:
+        recorder.start()
+
+
+def _flush_spans(worker) -> None:
+    recorder = _span_recorder(worker.wsgi)
+    if recorder is not None:
+        recorder.shutdown()
+
+
+def worker_exit(server, worker):
+    # Graceful stop (SIGTERM) and max-requests restarts: the spans still queued go out before the worker ends.
+    _flush_spans(worker)
 
 
 def post_worker_init(worker):
