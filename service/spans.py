@@ -166,16 +166,19 @@ class _OncePerInterval(logging.Filter):
 
 
 def _route_sdk_logs() -> None:
-    """The SDK's own warnings (export errors, a full queue) as JSON lines like ours, rate-limited."""
+    """The SDK's own warnings (export errors, a full queue) as JSON lines like ours, each message at most once
+    per FAILURE_LOG_INTERVAL_S (a filter on the handler: the SDK logs on child loggers of "opentelemetry")."""
     sdk = logging.getLogger("opentelemetry")
     if getattr(sdk, "_companion_routed", False):
         return
     sdk.propagate = False
     sdk.setLevel(logging.WARNING)
     rate = _OncePerInterval()
-    for handler in logging.getLogger("companion").handlers:
+    for ours in logging.getLogger("companion").handlers:
+        handler = logging.StreamHandler(getattr(ours, "stream", None))
+        handler.setFormatter(ours.formatter)
+        handler.addFilter(rate)
         sdk.addHandler(handler)
-    sdk.addFilter(rate)
     sdk._companion_routed = True
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExportResult
 
 from service import create_app
 from service.config import effective_trace_secret
 from service.config import load_settings
+from service.spans import ExportFailureLog
 from service.tracing import derive_trace_context
 from tests.conftest import API_KEY
 from tests.spans.conftest import closed_port_url
@@ -181,3 +187,35 @@ def test_trace_ids_on_the_wire_are_the_derived_ones(traced_app, receiver, settin
 def test_routes_outside_v1_record_no_span(traced_app, receiver, path):
     traced_app.test_client().get(path)
     assert exported(traced_app, receiver) == []
+
+
+class _Lines(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def test_export_failure_is_logged_once_and_recovery_too(receiver):
+    lines = _Lines()
+    logging.getLogger("companion.spans").addHandler(lines)
+    try:
+        exporter = ExportFailureLog(OTLPSpanExporter(endpoint=f"{receiver.endpoint}/v1/traces", timeout=1),
+                                    "the-endpoint")
+        span = TracerProvider().get_tracer("test").start_span("one")
+        span.end()
+        receiver.refuse_with = 400  # not retried by the exporter: each export fails at once
+        results = [exporter.export([span]) for _ in range(3)]
+        receiver.refuse_with = 0
+        results.append(exporter.export([span]))
+    finally:
+        logging.getLogger("companion.spans").removeHandler(lines)
+    assert results == [SpanExportResult.FAILURE] * 3 + [SpanExportResult.SUCCESS]
+    messages = [(r.levelname, r.getMessage(), getattr(r, "otlp.lost_spans", None)) for r in lines.records]
+    assert messages == [
+        ("WARNING", "span export is failing; answers are unaffected, these spans are lost", 1),
+        ("INFO", "span export works again", 3),
+    ]
+    assert len(receiver.spans) == 1
