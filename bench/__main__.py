@@ -16,6 +16,7 @@ BENCHMARKS = {
     "crm_import": "bench.crm_import",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
+    "tracing": "bench.tracing",
 }
 DEFAULT = ["trace"]
 

@@ -76,15 +76,17 @@ class OtlpReceiver:
     """ThreadingHTTPServer on a free port; a context manager. `endpoint` is its base URL (for OTEL_EXPORTER_OTLP_ENDPOINT).
 
     refuse_with: answer every export with this status instead of 200. delay_s: wait this long before answering.
+    decode: False only counts requests (bench/: a collector runs elsewhere, its CPU is not the service's).
     """
 
-    def __init__(self, *, refuse_with: int = 0, delay_s: float = 0.0):
+    def __init__(self, *, refuse_with: int = 0, delay_s: float = 0.0, decode: bool = True):
         self.refuse_with = refuse_with
         self.delay_s = delay_s
+        self.decode = decode
         self.spans: list[ReceivedSpan] = []
         self.bodies: list[bytes] = []
         self.requests = 0
-        self.content_types: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         receiver = self
@@ -101,7 +103,7 @@ class OtlpReceiver:
                     body = zlib.decompress(body)
                 with receiver._changed:
                     receiver.requests += 1
-                    receiver.content_types.append(self.headers.get("Content-Type", ""))
+                    receiver.headers.append(dict(self.headers.items()))
                     receiver._changed.notify_all()
                 if receiver.delay_s:
                     receiver._stopping.wait(receiver.delay_s)
@@ -109,7 +111,7 @@ class OtlpReceiver:
                     return self._answer(404, b"", "text/plain")
                 if receiver.refuse_with:
                     return self._answer(receiver.refuse_with, b"", PROTOBUF)
-                spans = decode_spans(body)
+                spans = decode_spans(body) if receiver.decode else []
                 with receiver._changed:
                     receiver.bodies.append(body)
                     receiver.spans.extend(spans)

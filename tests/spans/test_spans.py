@@ -219,3 +219,14 @@ def test_export_failure_is_logged_once_and_recovery_too(receiver):
         ("INFO", "span export works again", 3),
     ]
     assert len(receiver.spans) == 1
+
+
+def test_otlp_compression_and_headers_variables_are_honoured(settings_env, receiver, monkeypatch):
+    # Read by the SDK's exporter itself: e.g. a vendor's API key header and gzip bodies.
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-honeycomb-team=test-team-key")
+    app = create_app(load_settings({**settings_env, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}))
+    app.test_client().post("/v1/trace", json={"conversationId": "conv-z"}, headers=AUTH)
+    assert by_name(exported(app, receiver), "POST /v1/trace")
+    assert receiver.headers[-1]["Content-Encoding"] == "gzip"
+    assert receiver.headers[-1]["x-honeycomb-team"] == "test-team-key"

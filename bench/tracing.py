@@ -1,0 +1,81 @@
+"""POST /v1/context with span export on against the same service with it off, in one run (issue 19).
+
+`python -m bench tracing`. Two gunicorn servers with the same settings, one of them also exporting every
+request's span over OTLP/HTTP to a local receiver (which reads and acknowledges the batches without decoding
+them: a real collector runs elsewhere, its CPU is not the service's), take turns under the same load. Then the
+same two apps in process, called directly, for the CPU a span costs per request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+
+from bench.harness import API_KEY
+from bench.harness import TRACE_SECRET
+from bench.harness import compare_in_turns
+from bench.harness import demo_crm_path
+from bench.harness import report_ratio
+from bench.overhead import _best_us
+from bench.overhead import _caller
+from tests.otlp_receiver import OtlpReceiver
+
+TARGET_RATIO = 0.85
+PATH = "/v1/context"
+
+
+def _bodies() -> list[str]:
+    # 1,000 conversations (so the per-conversation root spans are reported once each, then cached) and known
+    # callers, unknown callers and no phone at all.
+    phones = ["tel:+13175550116", "tel:+13175550123", "tel:+13125550999", ""]
+    return [json.dumps({"conversationId": f"bench-conv-{n}", "participantId": f"p-{n % 3}", "phone": phones[n % 4]})
+            for n in range(1000)]
+
+
+def _in_process_us(endpoint: str) -> dict[str, float]:
+    from service import create_app
+    from service.config import load_settings
+
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="companion-bench-metrics-"))
+    env = {"COMPANION_API_KEYS": API_KEY, "COMPANION_TRACE_SECRET": TRACE_SECRET,
+           "COMPANION_SQLITE_PATH": str(demo_crm_path())}
+    off = create_app(load_settings(env))
+    on = create_app(load_settings({**env, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}))
+    sink = open(os.devnull, "w")  # noqa: SIM115 (closed below)
+    handlers = [h for h in logging.getLogger("companion").handlers if isinstance(h, logging.StreamHandler)]
+    streams = [(handler, handler.setStream(sink)) for handler in handlers]
+    body = b'{"conversationId": "bench-conv-1", "participantId": "p-1", "phone": "tel:+13175550116"}'
+    try:
+        return _best_us({"off": (lambda: None, _caller(off, PATH, body)), "on": (lambda: None, _caller(on, PATH, body))})
+    finally:
+        on.extensions["companion.spans"].shutdown()
+        for handler, stream in streams:
+            handler.setStream(stream)
+        sink.close()
+
+
+def run(seconds: float = 10.0) -> dict:
+    """Throughput and latency with tracing on and off at 16 connections, then µs per request in process."""
+    bodies = _bodies()
+    with OtlpReceiver(decode=False) as receiver:
+        traced, untraced = compare_in_turns(
+            PATH, bodies,
+            [("POST /v1/context, tracing on", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}, None),
+             ("POST /v1/context, tracing off", None, None)],
+            seconds=seconds,
+        )
+        exports = receiver.requests
+        us = _in_process_us(receiver.endpoint)
+    ratio = report_ratio(traced, untraced)
+    print(f"{'export requests received':<28} {exports:>9}")
+    print(f"in process: {us['on']:.1f} µs per request with tracing on, {us['off']:.1f} µs off "
+          f"(+{us['on'] - us['off']:.1f} µs, ratio {us['off'] / us['on']:.2f})")
+    ok = ratio >= TARGET_RATIO and traced.errors == 0 and untraced.errors == 0 and exports > 0
+    print(f"targets: throughput ratio >= {TARGET_RATIO}, no errors, spans received -> {'MET' if ok else 'MISSED'}")
+    return {"ratio": ratio, "traced": traced, "untraced": untraced, "in_process_us": us, "met": ok}
+
+
+if __name__ == "__main__":
+    run()
