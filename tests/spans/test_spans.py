@@ -230,3 +230,23 @@ def test_otlp_compression_and_headers_variables_are_honoured(settings_env, recei
     assert by_name(exported(app, receiver), "POST /v1/trace")
     assert receiver.headers[-1]["Content-Encoding"] == "gzip"
     assert receiver.headers[-1]["x-honeycomb-team"] == "test-team-key"
+
+
+def test_a_system_continuing_the_traceparent_lands_in_the_same_trace(traced_app, receiver):
+    # What docs/tracing.md shows an order service doing with the participant attribute `traceparent`.
+    from opentelemetry.propagate import extract
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    answer = traced_app.test_client().post(
+        "/v1/context", json={"conversationId": "conv-desk", "participantId": "cust-1"}, headers=AUTH).json
+    desktop = TracerProvider()
+    desktop.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{receiver.endpoint}/v1/traces")))
+    with desktop.get_tracer("order-service").start_as_current_span(
+            "create-order", context=extract({"traceparent": answer["traceparent"]})):
+        pass
+    desktop.shutdown()
+    spans = exported(traced_app, receiver)
+    (order,) = by_name(spans, "create-order")
+    (participant,) = by_name(spans, "genesys.participant")
+    assert order.trace_id == participant.trace_id == answer["traceId"]
+    assert order.parent_span_id == participant.span_id == answer["spanId"]
