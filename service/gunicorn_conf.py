@@ -116,7 +116,6 @@ def post_fork(server, worker):
     while not server.SIG_QUEUE.empty():  # a queue.SimpleQueue since gunicorn 27 (pyproject.toml's floor)
         if server.SIG_QUEUE.get_nowait() in _STOP_SIGNALS:
             os._exit(0)
-    _start_span_export(server)
 
 
 def _span_recorder(app):
@@ -124,10 +123,10 @@ def _span_recorder(app):
     return getattr(app, "extensions", {}).get("companion.spans")
 
 
-def _start_span_export(server) -> None:
+def _start_span_export(worker) -> None:
     # The batch processor's export thread must start in each worker: a thread started in the master (where
     # preload_app built the app) does not survive the fork. Only an app that records spans has a recorder.
-    recorder = _span_recorder(server.app.wsgi())
+    recorder = _span_recorder(worker.wsgi)
     if recorder is not None:
         recorder.start()
 
@@ -144,6 +143,7 @@ def worker_exit(server, worker):
 
 
 def post_worker_init(worker):
+    _start_span_export(worker)
     # gthread's SIGTERM handler only stops accepting and drains; gunicorn has no hook for it. Wrap it so
     # /readyz answers 503 during the drain (requests on kept-alive connections still reach the worker).
     drain = signal.getsignal(signal.SIGTERM)

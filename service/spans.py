@@ -193,8 +193,8 @@ def _resource(version: str) -> Resource:
 class SpanRecorder:
     """Turns finished /v1 requests into spans and hands them to the SDK's batch processor.
 
-    Nothing starts until start(): under gunicorn that is the post_fork hook, in each worker, because the
-    batch processor's thread would not survive the fork from the master that built the app.
+    Nothing starts until start(): under gunicorn that is the post_worker_init hook, in each worker, because
+    the batch processor's thread would not survive the fork from the master that built the app.
     """
 
     def __init__(self, settings: Settings, version: str):
