@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
 import time
 
@@ -45,6 +46,7 @@ from opentelemetry.trace import TraceFlags
 from service.config import Settings
 from service.config import effective_trace_secret
 from service.logs import CORRELATION_HEADER
+from service.logs import json_formatter
 from service.logs import log_fields
 from service.tracing import derive_trace_context
 
@@ -173,12 +175,10 @@ def _route_sdk_logs() -> None:
         return
     sdk.propagate = False
     sdk.setLevel(logging.WARNING)
-    rate = _OncePerInterval()
-    for ours in logging.getLogger("companion").handlers:
-        handler = logging.StreamHandler(getattr(ours, "stream", None))
-        handler.setFormatter(ours.formatter)
-        handler.addFilter(rate)
-        sdk.addHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(json_formatter())
+    handler.addFilter(_OncePerInterval())
+    sdk.addHandler(handler)
     sdk._companion_routed = True
 
 

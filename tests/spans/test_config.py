@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +89,14 @@ def test_tracing_off_registers_no_per_request_hook(app):
     assert "companion.spans" not in app.extensions
     hooks = [f for funcs in (*app.before_request_funcs.values(), *app.after_request_funcs.values()) for f in funcs]
     assert not [f for f in hooks if f.__module__ == "service.spans"]
+
+
+def test_companion_serve_lists_otel_problems_with_the_others_and_exits_2(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPANION_", "OTEL_"))}
+    env.update({"COMPANION_API_KEYS": API_KEY, "COMPANION_TRACE_SECRET": TRACE_SECRET, "COMPANION_LOG_LEVEL": "LOUD",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
+    done = subprocess.run([str(Path(sys.executable).parent / "companion"), "serve", "--port", "0"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' is not supported" in done.stderr
+    assert "COMPANION_LOG_LEVEL:" in done.stderr and "Traceback" not in done.stderr
