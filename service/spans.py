@@ -41,7 +41,6 @@ from opentelemetry.trace import SpanContext
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace import Status
 from opentelemetry.trace import StatusCode
-from opentelemetry.trace import TraceFlags
 
 from service.config import Settings
 from service.config import effective_trace_secret
@@ -210,10 +209,6 @@ class SpanRecorder:
         self._reported_lock = threading.Lock()
         self._pid = 0
         self._closed = False
-
-    @property
-    def endpoint(self) -> str:
-        return self._endpoint
 
     def start(self) -> None:
         """Build the tracer provider, the batch processor and the OTLP exporter (idempotent, per process)."""
