@@ -67,7 +67,7 @@ class GunicornServer:
                 try:
                     if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                         return self
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):  # a loaded host may answer late
                     pass
             time.sleep(0.05)
         self.stop()
