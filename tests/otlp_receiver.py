@@ -165,3 +165,18 @@ class OtlpReceiver:
         self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
+
+
+def main() -> None:
+    """`python -m tests.otlp_receiver [--no-decode]`: print the endpoint, serve until stdin closes, then print the
+    number of export requests (bench/tracing.py runs it in a process of its own, as a collector would be)."""
+    import sys
+
+    with OtlpReceiver(decode="--no-decode" not in sys.argv[1:]) as receiver:
+        print(receiver.endpoint, flush=True)
+        sys.stdin.read()
+        print(receiver.requests, flush=True)
+
+
+if __name__ == "__main__":
+    main()
