@@ -47,6 +47,8 @@ from service.config import effective_trace_secret
 from service.logs import CORRELATION_HEADER
 from service.logs import json_formatter
 from service.logs import log_fields
+from service.metrics import count_span_export
+from service.metrics import start_span_export_series
 from service.tracing import derive_trace_context
 
 log = logging.getLogger("companion.spans")
@@ -108,9 +110,11 @@ class DerivedIds(IdGenerator):
 
 class ExportFailureLog(SpanExporter):
     """The OTLP exporter, plus one JSON log line when export starts failing (then at most once a minute) and
-    one when it works again. The SDK's batch thread is the only caller, so no lock is needed."""
+    one when it works again, and the companion_span_export_spans_total counter. The SDK's batch thread is the
+    only caller, so no lock is needed."""
 
     def __init__(self, exporter: SpanExporter, endpoint: str):
+        start_span_export_series()
         self._exporter = exporter
         self._endpoint = endpoint
         self._failing_since: float | None = None
@@ -124,6 +128,7 @@ class ExportFailureLog(SpanExporter):
         except Exception:  # the SDK would log it too; here it also counts as a failed batch
             log.exception("span exporter raised", extra={"otlp.endpoint": self._endpoint})
             result = SpanExportResult.FAILURE
+        count_span_export("exported" if result is SpanExportResult.SUCCESS else "failed", len(spans))
         now = time.monotonic()
         if result is SpanExportResult.SUCCESS:
             if self._failing_since is not None:

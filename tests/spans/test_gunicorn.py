@@ -6,6 +6,7 @@ import time
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import API_KEY
 from tests.conftest import demo_server_env
@@ -22,6 +23,13 @@ CALLS = [
     {"conversationId": f"conv-gu-{n}", "participantId": f"p-{n % 3}", "phone": phone}
     for n, phone in enumerate(["tel:+13175550116", "+1 (317) 555-0199", "tel:+13175550123", ""] * 3)
 ]
+
+
+def spans_counted(server: GunicornServer, result: str) -> float:
+    """companion_span_export_spans_total{result} summed over the workers, from /metrics."""
+    text = requests.get(f"{server.url}/metrics", timeout=5).text
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == "companion_span_export_spans_total" and sample.labels.get("result") == result)
 
 
 def traced_env(demo_db, endpoint: str, **extra: str) -> dict[str, str]:
@@ -66,6 +74,11 @@ def test_context_span_from_gunicorn_has_the_trace_id_v1_trace_returns(traced_ser
     assert span.attributes["crm.outcome"] == "hit"
     derived = receiver.wait_for(lambda spans: any(s.span_id == ids["spanId"] for s in spans))
     assert [s.name for s in derived if s.span_id == ids["spanId"]][:1] == ["genesys.participant"]
+    # Counted once the receiver's answer is back in the worker, a moment after the spans arrived.
+    deadline = time.monotonic() + 10
+    while spans_counted(traced_server, "exported") == 0:
+        assert time.monotonic() < deadline, "companion_span_export_spans_total{result=exported} stayed 0"
+        time.sleep(0.05)
 
 
 def test_every_worker_exports_its_own_spans(traced_server, receiver):
@@ -97,8 +110,10 @@ def test_failing_exporter_changes_no_answer(demo_db, demo_server, fault):
             while not any(line.get("message", "").startswith("span export is failing") for line in server.log_lines()):
                 assert time.monotonic() < deadline, f"no export failure logged:\n{server.log_text()}"
                 time.sleep(0.05)
+            lost, sent = spans_counted(server, "failed"), spans_counted(server, "exported")
     assert traced == untraced
     assert all(status == 200 for status, _ in traced)
+    assert lost > 0 and sent == 0
     # Waiting on a receiver that takes 5 s per export would show here; the requests do not wait on it.
     assert took < 5.0
 
