@@ -25,8 +25,8 @@ from bench.harness import demo_crm_path
 from bench.harness import report_ratio
 from bench.overhead import _best_us
 from bench.overhead import _caller
+from tests.otlp_receiver import closed_port_url
 from tests.servers import ROOT
-from tests.spans.conftest import closed_port_url
 
 TARGET_RATIO = 0.85
 PATH = "/v1/context"

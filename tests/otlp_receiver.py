@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import socket
 import threading
 import time
 import zlib
@@ -70,6 +71,14 @@ def decode_spans(body: bytes) -> list[ReceivedSpan]:
                     end_ns=span.end_time_unix_nano,
                 ))
     return spans
+
+
+def closed_port_url() -> str:
+    """http://127.0.0.1:PORT on a port nothing listens on (bound, then released): a receiver that is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 class OtlpReceiver:

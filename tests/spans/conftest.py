@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 
@@ -38,11 +37,3 @@ def exported(app, receiver) -> list:
     """Every span the app recorded, as the receiver decoded it (the recorder is flushed and shut down first)."""
     assert app.extensions["companion.spans"].shutdown(), "spans were not sent in time"
     return list(receiver.spans)
-
-
-def closed_port_url() -> str:
-    """http://127.0.0.1:PORT on a port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"

@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import API_KEY
 from tests.conftest import demo_server_env
 from tests.otlp_receiver import OtlpReceiver
+from tests.otlp_receiver import closed_port_url
 from tests.servers import GunicornServer
-from tests.spans.conftest import closed_port_url
 
 pytestmark = pytest.mark.e2e
 

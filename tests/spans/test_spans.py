@@ -15,7 +15,7 @@ from service.config import load_settings
 from service.spans import ExportFailureLog
 from service.tracing import derive_trace_context
 from tests.conftest import API_KEY
-from tests.spans.conftest import closed_port_url
+from tests.otlp_receiver import closed_port_url
 from tests.spans.conftest import exported
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
