@@ -14,7 +14,7 @@ from service.config import Settings
 
 AUTH_MODES = ("basic", "bearer")
 DEFAULT_TIMEOUT_SECONDS = 3
-# The data-action timeout range, genesys-data-actions.md §1.1 (ActionConfig.timeoutSeconds: 1-60).
+# The data-action timeout range, docs/reference/data-actions.md §1.1 (ActionConfig.timeoutSeconds: 1-60).
 TIMEOUT_RANGE = (1, 60)
 # The service's own CRM deadline; the action timeout must stay above it so a slow CRM gives a degraded
 # answer from the service instead of Genesys's timeout path.

@@ -19,7 +19,7 @@ import requests
 from architect.runtime import jsonpath
 from architect.runtime.velocity import TemplateRenderError, render_velocity
 
-# Facts: /work/shared/reference/genesys-data-actions.md §1.1 (file format), §2 (contracts, draft-04, reserved input
+# Facts: docs/reference/data-actions.md §1.1 (file format), §2 (contracts, draft-04, reserved input
 # names), §3 (Velocity, translation map, defaults, the pipeline in §3.5), §4.1/§4.3 (Basic auth credential fields
 # userName/password, `${credentials.x}`), §5 (timeout 1-60 s, default 60; non-2xx -> failure; non-JSON body ->
 # 400 ACTION.REMOTE_ENDPOINT). Step names are ours: Genesys's test-mode operation names are unverified (§5.1).

@@ -12,7 +12,7 @@ from architect.runtime.flow.registry import ActionLookupError
 from architect.runtime.flow.values import (NOT_SET, EvaluationError, ExpressionError, PhoneNumber, coerce,
                                            format_datetime, format_duration)
 
-# Contract type (architect.contracts.flattened_outputs) -> Architect variable type (archy-flow-yaml.md §2).
+# Contract type (architect.contracts.flattened_outputs) -> Architect variable type (docs/reference/archy-flows.md §2).
 _CONTRACT_TYPES = {"string": "string", "integer": "integer", "number": "decimal", "boolean": "boolean"}
 _INPUT_TYPES = {"string": "string", "integer": "integer", "number": "decimal", "boolean": "boolean"}
 
@@ -116,7 +116,7 @@ def call_data(runner, body, path):
     if result.status == "success":
         step.detail["bound"] = _bind_outputs(runner, binding.get("successOutputs") or {}, result.outputs, action,
                                              f"{base}/successOutputs")
-    # Call flows cannot bind failureOutputs (FORUM-FAIL via archy-flow-yaml.md §2); they are not assigned here.
+    # Call flows cannot bind failureOutputs (FORUM-FAIL via docs/reference/archy-flows.md §2); they are not assigned here.
     from architect.runtime.flow.runner import branch
 
     runner.run_actions(branch(body.get("outputs"), result.status), f"{path}/outputs/{result.status}/actions")
