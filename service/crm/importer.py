@@ -313,6 +313,7 @@ def _write_existing(db_path: Path, rows, report: ImportReport) -> None:
                 report.imported += len(batch)
             if report.imported:
                 connection.execute("COMMIT")
+                _empty_write_ahead_log(connection)
             else:
                 connection.execute("ROLLBACK")
         except BaseException:
@@ -322,6 +323,18 @@ def _write_existing(db_path: Path, rows, report: ImportReport) -> None:
             raise
     finally:
         connection.close()
+
+
+def _empty_write_ahead_log(connection: sqlite3.Connection) -> None:
+    """Copy the committed pages into the database file and truncate the -wal file to nothing.
+
+    The service's readers keep the -wal file open, so SQLite does not delete it; a file later moved over
+    the database (`mv new.sqlite3 crm.sqlite3`) would get these pages laid over its own, because SQLite
+    finds a database's log by its file name alone (https://www.sqlite.org/howtocorrupt.html, on journal
+    files that no longer belong to their database; tests/crm/test_sqlite_file_changes.py shows it).
+    TRUNCATE waits (busy timeout) for readers between lookups, which hold no lock.
+    """
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def _write_fresh(db_path: Path, rows, report: ImportReport) -> None:
@@ -354,6 +367,9 @@ def _write_fresh(db_path: Path, rows, report: ImportReport) -> None:
         if report.imported:
             with open(temporary, "rb+") as handle:
                 os.fsync(handle.fileno())
+            # A -wal or -shm file left by a removed database would be laid over this one (see above).
+            for leftover in ("-wal", "-shm"):
+                db_path.with_name(db_path.name + leftover).unlink(missing_ok=True)
             os.replace(temporary, db_path)
             _fsync_directory(db_path.parent)
             report.created = True
