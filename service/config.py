@@ -54,9 +54,10 @@ class Settings:
     metrics_dir: Path | None = None
     bind: str = "127.0.0.1:8080"
     workers: int = dataclasses.field(default_factory=lambda: max(2, os.cpu_count() or 1))
-    # None: 16, or 32 with the http backend, where a lookup holds its thread for as long as the remote CRM
-    # takes: 2 workers x 32 covers Genesys's 50 concurrent executions however the kernel spreads the
-    # connections over the workers (bench/customer_http.py; docs/deploying.md §1).
+    # None: 16, or 32 with the http backend. Sizes the http backend's fetch pool (2 x threads calls in flight
+    # per worker): 2 workers cover Genesys's 50 concurrent executions however the kernel spreads the
+    # connections over the workers (bench/customer_http.py; docs/deploying.md §1). gunicorn's gevent
+    # worker serves each connection on a greenlet, so this no longer bounds the connections served.
     threads: int | None = None
 
     def __repr__(self) -> str:
