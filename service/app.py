@@ -46,6 +46,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Never debug, whatever FLASK_DEBUG says (Flask reads it in Flask()): debug mode changes error
     # handling and is what the werkzeug debugger, a remote shell, hangs on.
     app.debug = False
+    # /v1//trace is not /v1/trace: werkzeug would answer an HTML 308 whose Location it builds from the
+    # Host header. Without merging, it is an unknown path: the JSON 404.
+    app.url_map.merge_slashes = False
     # Flask answers 413 itself past this many bytes, before any view reads the body.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
