@@ -99,6 +99,16 @@ def template_placeholders(template: str) -> set[str]:
     return names
 
 
+# RFC 3986 §3.3 / §5.2.4: a path segment "." or ".." is removed or climbs a level when the URL is resolved.
+DOT_SEGMENTS = frozenset({".", ".."})
+
+
+def path_placeholders(template: str) -> set[str]:
+    """The placeholders in the template's path (before any "?"), where a dot segment would move the URL."""
+    path_part = template.split("?", 1)[0].split("#", 1)[0]
+    return {name for _, name, _, _ in string.Formatter().parse(path_part) if name}
+
+
 def parse_auth_header(text: str) -> tuple[str, str] | None:
     """("Authorization", "Bearer xyz") from "Authorization: Bearer xyz"; None for an empty setting.
 
@@ -151,6 +161,7 @@ class HttpBackend:
             raise ConfigError("\n".join(problems))
         self._template = settings.crm_url_template
         self._placeholders = template_placeholders(self._template)
+        self._in_path = path_placeholders(self._template)
         self._headers = {"Accept": "application/json", "User-Agent": "architect-companion"}
         auth = parse_auth_header(settings.crm_auth_header)
         if auth:
@@ -200,6 +211,11 @@ class HttpBackend:
                 reason=f"the CRM URL template looks customers up by {', '.join(sorted(self._placeholders))}, "
                 f"which the request did not give",
             )
+        if key in self._in_path and keys[key] in DOT_SEGMENTS:
+            # "/customers/{customerId}" with ".." would be /customers/.. , i.e. /: another resource, our
+            # credentials included. No customer has such an id; answer "not found" without a call.
+            log.info("lookup key is a dot segment; not sent to the CRM", extra={"lookupKey": key})
+            return Lookup(None, "none", outcome="miss", reason=f"{key} {keys[key]!r} is not a usable path segment")
         url = self._render(key, keys[key])
         entry = self._cache.get(url)
         if entry is not None and entry.fresh:

@@ -82,3 +82,30 @@ def test_a_refused_credential_answers_degraded_but_leaves_the_breaker_closed(crm
     assert all((a.found, a.degraded, a.outcome) == (False, True, "error") for a in answers)
     assert "refused our credentials" in answers[0].reason and "COMPANION_CRM_AUTH_HEADER" in answers[0].reason
     assert backend.breaker_state == "closed"
+
+
+@pytest.mark.parametrize("value", [".", ".."])
+def test_a_dot_segment_in_a_path_key_never_reaches_the_crm(make_backend, value):
+    with CrmStub({ANN["customerId"]: ANN, "": {"customerId": "ROOT"}}) as crm:
+        backend = make_backend(CRM_URL_TEMPLATE=crm.url + "/api/customers/{customerId}")
+        result = backend.lookup({"customerId": value})
+        assert (result.found, result.degraded, result.outcome) == (False, False, "miss")
+        assert crm.request_count == 0
+        assert backend.lookup({"customerId": ANN["customerId"]}).found
+        assert [r.path for r in crm.received] == ["/api/customers/C-1001"]
+
+
+@pytest.mark.parametrize("value", [".", ".."])
+def test_a_dot_segment_in_a_query_key_is_sent_as_a_value(make_backend, value):
+    with CrmStub({ANN["customerId"]: ANN}) as crm:
+        backend = make_backend(CRM_URL_TEMPLATE=crm.url + "/api/customers?id={customerId}")
+        result = backend.lookup({"customerId": value})
+        assert (result.found, result.degraded) == (False, False)
+        assert [(r.path, r.query) for r in crm.received] == [("/api/customers", {"id": [value]})]
+
+
+def test_path_placeholders_are_those_before_the_query():
+    from service.crm.http import path_placeholders
+
+    assert path_placeholders("https://crm/a/{customerId}/b?phone={phone}&e={email}") == {"customerId"}
+    assert path_placeholders("https://crm/search?phone={phone}") == set()
