@@ -27,9 +27,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings = load_settings()
     else:
         validate_settings(settings)
+    generated_key = None
     if settings.demo and not settings.api_keys:
         # Demo mode only: a fresh key per start, printed by the gunicorn banner (service.serving).
-        settings = dataclasses.replace(settings, api_keys=(secrets.token_urlsafe(24),))
+        generated_key = secrets.token_urlsafe(24)
+        settings = dataclasses.replace(settings, api_keys=(generated_key,))
 
     from service import api
     from service import crm
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.extensions["companion.settings"] = settings
+    # Only a key generated here may be printed; configured keys are secrets even in demo mode.
+    app.extensions["companion.generated_key"] = generated_key
     crm.init_app(app, settings)
 
     register_error_handlers(app)

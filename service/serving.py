@@ -28,13 +28,16 @@ def listening_urls(server) -> list[str]:
 def when_ready(server) -> None:
     """Print where the service listens and, in demo mode, the key to call it with."""
     # Another WSGI app under this config (bench/'s baseline) has no settings: print the URL only.
-    settings = server.app.wsgi().extensions.get("companion.settings")
+    extensions = server.app.wsgi().extensions
+    settings = extensions.get("companion.settings")
     urls = listening_urls(server)
     lines = [f"architect-companion is listening on {', '.join(urls)}"]
     if settings is not None and settings.demo and urls:
-        key = settings.api_keys[0]
+        # A key from COMPANION_API_KEYS is never printed; a generated one is the only way in otherwise.
+        generated = extensions.get("companion.generated_key")
+        key = generated or "<a key from COMPANION_API_KEYS>"
         lines += [
-            f"API key: {key}",
+            f"API key: {generated}" if generated else "API key: one of COMPANION_API_KEYS (not shown)",
             "Try it:",
             f"  curl -s -X POST {urls[0]}/v1/trace -H 'Authorization: Bearer {key}' "
             "-H 'Content-Type: application/json' -d '{\"conversationId\": \"demo-call-1\"}'",
