@@ -1,0 +1,155 @@
+"""The Genesys Cloud public API's paths and verbs, as recorded from the Python SDK, and matching a URL against them."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# Written by `python -m architect.doctor.sdk_paths --regenerate WHEEL` from the PureCloudPlatformClientV2 wheel.
+DATA_FILE = Path(__file__).with_name("genesys-api-paths.json")
+
+# How people write a path parameter in a request they paste: {id}, :id, <id>, ${id}, $id, %7Bid%7D.
+_PLACEHOLDER = re.compile(r"^(\{[^}]*\}|:[A-Za-z_]\w*|<[^>]*>|\$\{[^}]*\}|\$[A-Za-z_]\w*|%7B.*%7D)$", re.IGNORECASE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Operation:
+    """One operation of the public API: verb, path template, and the SDK class and method that call it."""
+
+    verb: str
+    path: str
+    api_class: str
+    method: str
+    body_model: str | None
+    summary: str
+    deprecated: bool
+
+    @property
+    def javascript_method(self) -> str:
+        """The JavaScript SDK's name for it: the same operation id, camelCase (patchConversationParticipantAttributes)."""
+        head, *rest = self.method.split("_")
+        return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        return tuple(self.path.strip("/").split("/"))
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiPaths:
+    """The recorded path list: SDK version, operations, and the fields of the conversations API's body models."""
+
+    sdk: str
+    version: str
+    source: str
+    operations: tuple[Operation, ...]
+    models: dict[str, dict[str, str]]
+
+    @functools.cached_property
+    def literals(self) -> frozenset[str]:
+        """Every fixed path segment of any operation (`conversations`, `participants`, `attributes`, ...)."""
+        return frozenset(s for op in self.operations for s in op.segments if not s.startswith("{"))
+
+    def operations_for(self, path: str) -> tuple[Operation, ...]:
+        """The operations (any verb) whose template matches a concrete or placeholder path best; () when none does.
+
+        A fixed segment beats a parameter, so `/conversations/calls/{id}` wins over `/conversations/{id}` for `calls/1`.
+        """
+        wanted = path_segments(path)
+        best: list[Operation] = []
+        best_score = -1
+        for op in self.operations:
+            segments = op.segments
+            if len(segments) != len(wanted):
+                continue
+            score = 0
+            for mine, theirs in zip(wanted, segments):
+                if theirs.startswith("{"):
+                    if mine in self.literals and not is_placeholder(mine):
+                        # A fixed word of the API in a parameter slot is almost always the wrong path.
+                        score = -1
+                        break
+                elif mine.lower() == theirs:
+                    score += 1
+                else:
+                    score = -1
+                    break
+            if score > best_score:
+                best, best_score = [op], score
+            elif score == best_score and score >= 0:
+                best.append(op)
+        return tuple(best) if best_score >= 0 else ()
+
+    def operation(self, verb: str, template: str) -> Operation | None:
+        """The operation with this verb and exact path template, or None."""
+        return next((op for op in self.operations if op.verb == verb and op.path == template), None)
+
+    def nearest(self, path: str, verb: str | None = None) -> Operation:
+        """The operation whose template is fewest segment edits away from `path` (same verb first on a tie)."""
+        wanted = path_segments(path)
+        kinds = [_kind(s, self.literals) for s in wanted]
+
+        def distance(op: Operation) -> tuple:
+            theirs = op.segments
+            previous = list(range(len(theirs) + 1))
+            for i, mine in enumerate(wanted, 1):
+                current = [i]
+                for j, segment in enumerate(theirs, 1):
+                    if segment.startswith("{"):
+                        cost = 0 if kinds[i - 1] == "value" else 1
+                    else:
+                        cost = 0 if mine.lower() == segment else 1
+                    current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost))
+                previous = current
+            return (previous[-1], op.verb != verb, op.deprecated, len(theirs), op.path)
+
+        # A template k segments longer or shorter is at least k edits away: try lengths nearest first, stop early.
+        best = None
+        for size in sorted(self._by_length, key=lambda n: abs(n - len(wanted))):
+            if best is not None and abs(size - len(wanted)) > best[0][0]:
+                break
+            for op in self._by_length[size]:
+                key = distance(op)
+                if best is None or key < best[0]:
+                    best = (key, op)
+        return best[1]
+
+    @functools.cached_property
+    def _by_length(self) -> dict[int, list[Operation]]:
+        groups: dict[int, list[Operation]] = {}
+        for op in self.operations:
+            groups.setdefault(len(op.segments), []).append(op)
+        return groups
+
+
+def is_placeholder(segment: str) -> bool:
+    """Whether a path segment is a written-out parameter such as {conversationId} or :id."""
+    return bool(_PLACEHOLDER.match(segment))
+
+
+def _kind(segment: str, literals: frozenset[str]) -> str:
+    return "literal" if segment.lower() in literals and not is_placeholder(segment) else "value"
+
+
+def path_segments(url_or_path: str) -> tuple[str, ...]:
+    """The path's segments, from a full URL or a bare path, without the query string or empty segments."""
+    parts = urlsplit(url_or_path)
+    path = parts.path if (parts.scheme or url_or_path.startswith("/")) else "/" + url_or_path.split("?", 1)[0]
+    return tuple(s for s in path.split("/") if s)
+
+
+@functools.lru_cache(maxsize=1)
+def load_api_paths(path: Path = DATA_FILE) -> ApiPaths:
+    """The committed path list (read once)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    order = document["fields"]
+    operations = []
+    for row in document["operations"]:
+        item = dict(zip(order, row))
+        operations.append(Operation(item["verb"], item["path"], item["class"], item["method"], item["body"],
+                                    item["summary"], bool(item["deprecated"])))
+    return ApiPaths(document["sdk"], document["version"], document["source"], tuple(operations), document["models"])
