@@ -27,6 +27,7 @@ class Operation:
     body_model: str | None
     summary: str
     deprecated: bool
+    headers: tuple[str, ...] = ()
 
     @property
     def javascript_method(self) -> str:
@@ -48,6 +49,7 @@ class ApiPaths:
     source: str
     operations: tuple[Operation, ...]
     models: dict[str, dict[str, str]]
+    region_hosts: dict[str, str]
 
     @functools.cached_property
     def literals(self) -> frozenset[str]:
@@ -151,5 +153,6 @@ def load_api_paths(path: Path = DATA_FILE) -> ApiPaths:
     for row in document["operations"]:
         item = dict(zip(order, row))
         operations.append(Operation(item["verb"], item["path"], item["class"], item["method"], item["body"],
-                                    item["summary"], bool(item["deprecated"])))
-    return ApiPaths(document["sdk"], document["version"], document["source"], tuple(operations), document["models"])
+                                    item["summary"], bool(item["deprecated"]), tuple(item["headers"])))
+    return ApiPaths(document["sdk"], document["version"], document["source"], tuple(operations), document["models"],
+                    document["regionHosts"])

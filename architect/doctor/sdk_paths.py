@@ -22,6 +22,11 @@ from architect.doctor.api_paths import DATA_FILE
 
 SDK_PACKAGE = "PureCloudPlatformClientV2"
 
+# Read models kept beside the body models: doctor recognises a participant object sent back as a request body.
+READ_MODELS = ("Participant",)
+
+_COLUMNS = ("verb", "path", "class", "method", "body", "summary", "deprecated", "headers")
+
 
 def _string(node: ast.AST) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
@@ -41,7 +46,16 @@ def operations_of_api_module(source: str) -> list[dict]:
     for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
         for method in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
             path = verb = None
+            headers = []
             for node in ast.walk(method):
+                # header_params['If-Match'] = params['if_match']: a header the operation declares.
+                if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                        and isinstance(node.targets[0], ast.Subscript)
+                        and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == "header_params"
+                        and isinstance(node.value, ast.Subscript)):
+                    name = _string(node.targets[0].slice)
+                    if name and name not in headers:
+                        headers.append(name)
                 # resource_path = '/api/v2/...'.replace('{format}', 'json')
                 if (isinstance(node, ast.Assign) and len(node.targets) == 1
                         and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "resource_path"
@@ -66,6 +80,7 @@ def operations_of_api_module(source: str) -> list[dict]:
                 "body": body_model,
                 "summary": doc.strip().splitlines()[0].strip() if doc.strip() else "",
                 "deprecated": deprecated,
+                "headers": headers,
             })
     return found
 
@@ -82,6 +97,18 @@ def fields_of_model_module(source: str) -> dict[str, str] | None:
     if types is None or names is None:
         return None
     return {names[python_name]: sdk_type for python_name, sdk_type in types.items() if python_name in names}
+
+
+def region_hosts_of_module(source: str) -> dict[str, str]:
+    """The SDK's PureCloudRegionHosts enum: region name -> API base URL (https://api.mypurecloud.com, ...)."""
+    hosts = {}
+    for cls in (n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == "PureCloudRegionHosts"):
+        for node in cls.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                value = _string(node.value)
+                if value:
+                    hosts[node.targets[0].id] = value
+    return hosts
 
 
 def _model_module_name(model: str) -> str:
@@ -102,23 +129,28 @@ def extract(wheel: Path) -> dict:
             operations.extend(operations_of_api_module(archive.read(name).decode("utf-8")))
         models = {}
         # Body models are kept for the conversations API only: that is what doctor checks bodies against.
-        for model in sorted({op["body"] for op in operations if op["body"] and op["class"] == "ConversationsApi"}):
+        wanted = {op["body"] for op in operations if op["body"] and op["class"] == "ConversationsApi"} | set(READ_MODELS)
+        for model in sorted(wanted):
             member = f"{SDK_PACKAGE}/models/{_model_module_name(model)}.py"
             if member in names:
                 fields = fields_of_model_module(archive.read(member).decode("utf-8"))
                 if fields is not None:
                     models[model] = fields
+        hosts_member = f"{SDK_PACKAGE}/purecloud_region_hosts.py"
+        hosts = region_hosts_of_module(archive.read(hosts_member).decode("utf-8")) if hosts_member in names else {}
     if not operations:
         raise SystemExit(f"{wheel}: no API operations found")
+    if not hosts:
+        raise SystemExit(f"{wheel}: no PureCloudRegionHosts found")
     operations.sort(key=lambda op: (op["path"], op["verb"]))
     return {
         "sdk": SDK_PACKAGE,
         "version": version.group(1),
         "source": f"https://pypi.org/project/{SDK_PACKAGE}/{version.group(1)}/",
-        "fields": ["verb", "path", "class", "method", "body", "summary", "deprecated"],
-        "operations": [[op[k] for k in ("verb", "path", "class", "method", "body", "summary", "deprecated")]
-                       for op in operations],
+        "fields": list(_COLUMNS),
+        "operations": [[op[k] for k in _COLUMNS] for op in operations],
         "models": models,
+        "regionHosts": hosts,
     }
 
 
