@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import json
 import re
@@ -107,18 +108,25 @@ class ApiPaths:
                         cost = 0 if mine.lower() == segment else 1
                     current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost))
                 previous = current
-            return (previous[-1], op.verb != verb, op.deprecated, len(theirs), op.path)
+            return (previous[-1], op.verb != verb, op.deprecated)
 
         # A template k segments longer or shorter is at least k edits away: try lengths nearest first, stop early.
-        best = None
+        best_key = None
+        tied: list[Operation] = []
         for size in sorted(self._by_length, key=lambda n: abs(n - len(wanted))):
-            if best is not None and abs(size - len(wanted)) > best[0][0]:
+            if best_key is not None and abs(size - len(wanted)) > best_key[0]:
                 break
             for op in self._by_length[size]:
                 key = distance(op)
-                if best is None or key < best[0]:
-                    best = (key, op)
-        return best[1]
+                if best_key is None or key < best_key:
+                    best_key, tied = key, [op]
+                elif key == best_key:
+                    tied.append(op)
+        # Among equally near templates, the one whose text reads most like the request (difflib's ratio over the
+        # whole path), then the shorter path, then the text.
+        text = "/" + "/".join("{}" if kind == "value" else s.lower() for s, kind in zip(wanted, kinds))
+        return min(tied, key=lambda op: (-difflib.SequenceMatcher(None, text, re.sub(r"\{[^}]*\}", "{}", op.path))
+                                         .ratio(), len(op.segments), op.path))
 
     @functools.cached_property
     def _by_length(self) -> dict[int, list[Operation]]:

@@ -63,7 +63,8 @@ def correct(diagnosis: Diagnosis, paths: ApiPaths) -> Correction:
     parts = urlsplit(diagnosis.request.url)
     origin = f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
     if origin not in paths.region_hosts.values():
-        notes.append(f"host {origin or '(none given)'} replaced by {DEFAULT_API_HOST}; use your region's API host")
+        notes.append(f"host {origin} replaced by {DEFAULT_API_HOST}; use your region's API host" if origin else
+                     f"no host given: {DEFAULT_API_HOST} (us-east-1) shown; use your region's API host")
         origin = DEFAULT_API_HOST
     conversation, participant = _ids(diagnosis, paths)
     if "{" in conversation + participant:
