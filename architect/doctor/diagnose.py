@@ -78,6 +78,7 @@ class _Diagnoser:
         self.flow = flow
         self.findings: list[Finding] = []
         self.source = paths.source
+        self.flat_map: dict | None = None  # the body itself, when it is the key/value map
 
     def add(self, rule: str, message: str, where: str = "") -> None:
         self.findings.append(finding(rule, message, where, self.source))
@@ -86,7 +87,7 @@ class _Diagnoser:
         self.check_host()
         operation, target = self.check_path()
         body = self.check_body(operation, target)
-        attributes = carried_attributes(body)
+        attributes = self.flat_map if self.flat_map is not None else carried_attributes(body)
         self.check_headers(operation or target)
         self.check_flow_risks(attributes)
         return Diagnosis(self.request, tuple(self.findings), operation, target, attributes, body)
@@ -181,6 +182,7 @@ class _Diagnoser:
         if attributes is None:
             known = set(model) | participant_fields | {"participants"}
             if _is_flat_map(body, known):
+                self.flat_map = body
                 self.add("DR006", "the body is the key/value map itself; wrap it: {\"attributes\": {...}}", "body")
             else:
                 self.add("DR006", "the body has no `attributes` object; the attributes endpoint takes "
@@ -188,7 +190,7 @@ class _Diagnoser:
         elif not isinstance(attributes, dict):
             self.add("DR006", f"`attributes` is a JSON {_json_type(attributes)}, not an object of key/value strings",
                      "body.attributes")
-        values = attributes if isinstance(attributes, dict) else carried_attributes(body) or {}
+        values = attributes if isinstance(attributes, dict) else self.flat_map or carried_attributes(body) or {}
         for key, value in values.items():
             if not isinstance(value, str):
                 shown = json.dumps(value)

@@ -70,6 +70,10 @@ def operations_of_api_module(source: str) -> list[dict]:
             body = next((a for a in method.args.args if a.arg == "body"), None)
             body_model = _string(body.annotation) if body is not None and body.annotation is not None else None
             doc = ast.get_docstring(method) or ""
+            if body_model is None:
+                # An optional body is not in the signature; the docstring names it: ":param ParticipantAttributes body:".
+                documented = re.search(r"^:param (\w+) body:", doc, re.M)
+                body_model = documented.group(1) if documented else None
             deprecated = any(isinstance(d, ast.Call) and getattr(d.func, "id", "") == "deprecated"
                              for d in method.decorator_list)
             found.append({
