@@ -36,8 +36,9 @@ class Operation:
         head, *rest = self.method.split("_")
         return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
-    @property
+    @functools.cached_property
     def segments(self) -> tuple[str, ...]:
+        """The template's segments: `api`, `v2`, `conversations`, `{conversationId}`, ..."""
         return tuple(self.path.strip("/").split("/"))
 
 
@@ -110,30 +111,30 @@ class ApiPaths:
                 previous = current
             return (previous[-1], op.verb != verb, op.deprecated)
 
-        # A template k segments longer or shorter is at least k edits away: try lengths nearest first, stop early.
+        # Two lower bounds on the edit count skip most templates without the full computation: a template k
+        # segments longer or shorter is at least k edits away, and each of its fixed words that the request does not
+        # contain costs at least one edit.
+        mine = {segment.lower() for segment in wanted}
+
+        def lower_bound(op: Operation) -> int:
+            missing = sum(1 for segment in op.segments if not segment.startswith("{") and segment not in mine)
+            return max(abs(len(op.segments) - len(wanted)), missing)
+
         best_key = None
         tied: list[Operation] = []
-        for size in sorted(self._by_length, key=lambda n: abs(n - len(wanted))):
-            if best_key is not None and abs(size - len(wanted)) > best_key[0]:
+        for bound, op in sorted(((lower_bound(op), op) for op in self.operations), key=lambda pair: pair[0]):
+            if best_key is not None and bound > best_key[0]:
                 break
-            for op in self._by_length[size]:
-                key = distance(op)
-                if best_key is None or key < best_key:
-                    best_key, tied = key, [op]
-                elif key == best_key:
-                    tied.append(op)
+            key = distance(op)
+            if best_key is None or key < best_key:
+                best_key, tied = key, [op]
+            elif key == best_key:
+                tied.append(op)
         # Among equally near templates, the one whose text reads most like the request (difflib's ratio over the
         # whole path), then the shorter path, then the text.
         text = "/" + "/".join("{}" if kind == "value" else s.lower() for s, kind in zip(wanted, kinds))
         return min(tied, key=lambda op: (-difflib.SequenceMatcher(None, text, re.sub(r"\{[^}]*\}", "{}", op.path))
                                          .ratio(), len(op.segments), op.path))
-
-    @functools.cached_property
-    def _by_length(self) -> dict[int, list[Operation]]:
-        groups: dict[int, list[Operation]] = {}
-        for op in self.operations:
-            groups.setdefault(len(op.segments), []).append(op)
-        return groups
 
 
 def is_placeholder(segment: str) -> bool:
