@@ -18,6 +18,8 @@ from architect.doctor.findings import SEVERITY_ORDER
 from architect.doctor.flow_keys import flow_keys
 from architect.doctor.in_flow import in_flow_alternative
 from architect.doctor.request import DoctorInputError
+from architect.doctor.request import looks_like_http_message
+from architect.doctor.request import parse_http_message
 from architect.doctor.request import request_from_parts
 
 
@@ -40,6 +42,11 @@ def _read_request(curl_words, method, url, headers, body):
         text = sys.stdin.read()
         if not text.strip():
             raise DoctorInputError("standard input is empty: pipe the curl command into `companion doctor -`")
+        if looks_like_http_message(text):
+            return parse_http_message(text)
+        if not text.lstrip().startswith("curl"):
+            raise DoctorInputError("standard input is neither a curl command (`curl ...`) nor an HTTP request "
+                                   "(`PATCH /api/v2/... HTTP/1.1`, then headers and body)")
         return parse_curl_text(text)
     return parse_curl(list(curl_words))
 
@@ -59,7 +66,8 @@ def doctor_command(method, url, headers, body, flow_file, in_flow, as_json, curl
     """Tell why a participant-attributes request returned 2xx and stored nothing, and print the right one.
 
     Give the request as a curl command (`companion doctor curl -X PATCH URL -d BODY`; doctor's own options go
-    before it), as `-` to read the command from standard input, or as --url with --method and --body.
+    before it), as `-` to read a curl command or an HTTP request (`PATCH /api/v2/... HTTP/1.1`, headers, body)
+    from standard input, or as --url with --method and --body.
     Exit code 0 when the request stores its attributes, 1 when it would not, 2 when it cannot be read.
     """
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 
 class DoctorInputError(ValueError):
@@ -55,3 +56,39 @@ def request_from_parts(method: str | None, url: str, headers: list[str] | tuple[
     if not verb.isalpha():
         raise DoctorInputError(f"--method {method!r} is not an HTTP method")
     return HttpRequest(verb, url.strip(), tuple(parse_header(h) for h in headers), body)
+
+
+_REQUEST_LINE = re.compile(r"^([A-Za-z]+)\s+(\S+)(?:\s+HTTP/\d(?:\.\d)?)?\s*$")
+
+
+def looks_like_http_message(text: str) -> bool:
+    """Whether text starts with an HTTP request line (`PATCH /api/v2/... HTTP/1.1`)."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return bool(_REQUEST_LINE.match(first))
+
+
+def parse_http_message(text: str) -> HttpRequest:
+    """A request written out as HTTP: request line, header lines, then the body.
+
+    Posted requests often leave out the blank line before the body, so the headers also end at the first line
+    that opens a JSON value (`{` or `[`). A Host header turns a bare path into a URL.
+    """
+    lines = text.strip().splitlines()
+    if not lines or not _REQUEST_LINE.match(lines[0]):
+        raise DoctorInputError("not an HTTP request: the first line must be `METHOD /path [HTTP/1.1]`")
+    method, target = _REQUEST_LINE.match(lines[0]).groups()
+    headers: list[tuple[str, str]] = []
+    index = 1
+    while index < len(lines):
+        line = lines[index]
+        if not line.strip():
+            index += 1
+            break
+        if line.lstrip().startswith(("{", "[")):
+            break
+        headers.append(parse_header(line))
+        index += 1
+    body = "\n".join(lines[index:]).strip() or None
+    host = next((value for name, value in headers if name.lower() == "host"), None)
+    url = f"https://{host}{target}" if host and target.startswith("/") else target
+    return HttpRequest(method.upper(), url, tuple(headers), body)

@@ -21,9 +21,9 @@ def load_cases(name: str) -> list[dict]:
 
 
 def doctor_args(case: dict) -> tuple[list[str], str | None]:
-    """Arguments (and stdin) that hand a corpus case to `companion doctor`: curl text on stdin, else --url & co."""
-    if "curl" in case:
-        return ["doctor", "--json", "-"], case["curl"]
+    """Arguments (and stdin) that hand a corpus case to `companion doctor`: curl or HTTP text on stdin, else --url."""
+    if "curl" in case or "http" in case:
+        return ["doctor", "--json", "-"], case.get("curl") or case["http"]
     request = case["request"]
     args = ["doctor", "--json", "--method", request["method"], "--url", request["url"]]
     for header in request.get("headers", []):

@@ -1,4 +1,4 @@
-"""Reading curl command lines as people paste them, and writing the corrected one back."""
+"""Reading curl command lines and written-out HTTP requests as people paste them; writing curl back."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from architect.doctor.curl import parse_curl
 from architect.doctor.curl import parse_curl_text
 from architect.doctor.curl import render_curl
 from architect.doctor.request import DoctorInputError
+from architect.doctor.request import looks_like_http_message
+from architect.doctor.request import parse_http_message
 
 URL = "https://api.mypurecloud.com/api/v2/conversations/c1/participants/p1/attributes"
 
@@ -72,3 +74,17 @@ def test_the_rendered_command_reads_back_as_the_same_request():
     request = parse_curl(["curl", "-X", "PATCH", URL, "-H", "Content-Type: application/json",
                           "-d", '{"attributes": {"note": "it\'s \\"quoted\\""}}'])
     assert parse_curl_text(render_curl(request)) == request
+
+
+def test_a_request_written_out_as_http_is_read_even_without_the_blank_line_before_the_body():
+    request = parse_http_message("PATCH /api/v2/conversations/c1/participants/p1/attributes HTTP/1.1\n"
+                                 "Host: api.mypurecloud.com\nContent-Type: application/json\n"
+                                 '{"attributes": {"a": "b"}}\n')
+    assert (request.method, request.url) == ("PATCH", URL)
+    assert request.json_body() == {"attributes": {"a": "b"}}
+
+
+def test_text_that_is_neither_curl_nor_http_is_refused():
+    assert not looks_like_http_message("curl -X PATCH " + URL)
+    with pytest.raises(DoctorInputError, match="first line must be"):
+        parse_http_message("hello\nthere")

@@ -147,6 +147,11 @@ def test_input_doctor_cannot_read_exits_2_with_the_reason(run_doctor, args, mess
     assert message in output
 
 
+def test_stdin_that_is_neither_curl_nor_http_exits_2(run_doctor):
+    code, output = run_doctor(["doctor", "-"], "please fix my call\n")
+    assert code == 2 and "neither a curl command" in output
+
+
 def test_the_command_reads_a_curl_command_on_stdin_and_prints_the_fix_as_text():
     """The real console script, as a user runs it: a pasted command piped in, text out, exit status 1."""
     pasted = (f"curl -X PATCH '{ATTRIBUTES[:-len('/attributes')]}' \\\n"
