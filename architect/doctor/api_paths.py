@@ -8,7 +8,8 @@ import functools
 import json
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from architect.doctor.request import split_url
 
 # Written by `python -m architect.doctor.sdk_paths --regenerate WHEEL` from the PureCloudPlatformClientV2 wheel.
 DATA_FILE = Path(__file__).with_name("genesys-api-paths.json")
@@ -148,9 +149,7 @@ def _kind(segment: str, literals: frozenset[str]) -> str:
 
 def path_segments(url_or_path: str) -> tuple[str, ...]:
     """The path's segments, from a full URL or a bare path, without the query string or empty segments."""
-    parts = urlsplit(url_or_path)
-    path = parts.path if (parts.scheme or url_or_path.startswith("/")) else "/" + url_or_path.split("?", 1)[0]
-    return tuple(s for s in path.split("/") if s)
+    return tuple(segment for segment in split_url(url_or_path)[1].split("/") if segment)
 
 
 @functools.lru_cache(maxsize=1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from urllib.parse import urlsplit
 
 from architect.doctor.api_paths import ApiPaths
 from architect.doctor.api_paths import is_placeholder
@@ -13,6 +12,7 @@ from architect.doctor.curl import render_curl
 from architect.doctor.diagnose import Diagnosis
 from architect.doctor.diagnose import as_attribute_string
 from architect.doctor.request import HttpRequest
+from architect.doctor.request import split_url
 
 DEFAULT_API_HOST = "https://api.mypurecloud.com"  # us-east-1, the SDK's default region (PureCloudRegionHosts)
 
@@ -60,9 +60,11 @@ def _ids(diagnosis: Diagnosis, paths: ApiPaths) -> tuple[str, str]:
 def correct(diagnosis: Diagnosis, paths: ApiPaths) -> Correction:
     """The request that stores the same attributes: PATCH .../attributes, string values, JSON, no If-Match."""
     notes = []
-    parts = urlsplit(diagnosis.request.url)
-    origin = f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
-    if origin not in paths.region_hosts.values():
+    origin, _path = split_url(diagnosis.request.url)
+    secure = "https://" + origin[len("http://"):] if origin.startswith("http://") else origin
+    if secure in paths.region_hosts.values():
+        origin = secure
+    else:
         notes.append(f"host {origin} replaced by {DEFAULT_API_HOST}; use your region's API host" if origin else
                      f"no host given: {DEFAULT_API_HOST} (us-east-1) shown; use your region's API host")
         origin = DEFAULT_API_HOST

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from urllib.parse import urlsplit
 
 from architect.doctor.api_paths import ApiPaths
 from architect.doctor.api_paths import Operation
@@ -14,6 +13,7 @@ from architect.doctor.findings import Finding
 from architect.doctor.findings import finding
 from architect.doctor.flow_keys import FlowKeys
 from architect.doctor.request import HttpRequest
+from architect.doctor.request import split_url
 
 # The body model of every endpoint that writes participant attributes, as the SDK names it.
 ATTRIBUTES_MODEL = "ParticipantAttributes"
@@ -93,12 +93,14 @@ class _Diagnoser:
         return Diagnosis(self.request, tuple(self.findings), operation, target, attributes, body)
 
     def check_host(self) -> None:
-        parts = urlsplit(self.request.url)
-        if not parts.scheme and not parts.netloc:
+        origin, _path = split_url(self.request.url)
+        if not origin:
             return  # a bare path: nothing to say about the host
-        origin = f"{parts.scheme}://{parts.netloc}".lower()
         hosts = sorted(set(self.paths.region_hosts.values()))
-        if origin not in hosts:
+        if origin.startswith("http://") and "https://" + origin[len("http://"):] in hosts:
+            self.add("DR014", f"{origin} is plain http; the Genesys Cloud API hosts are https "
+                              f"(the SDK's region list): use https://{origin[len('http://'):]}", "url")
+        elif origin not in hosts:
             self.add("DR014", f"{origin} is not one of the {len(hosts)} Genesys Cloud API hosts "
                               f"(https://api.mypurecloud.com, https://api.mypurecloud.ie, https://api.usw2.pure.cloud, "
                               f"...; the SDK's region list); the request may never have reached Genesys Cloud",
@@ -187,6 +189,8 @@ class _Diagnoser:
             else:
                 self.add("DR006", "the body has no `attributes` object; the attributes endpoint takes "
                                   "{\"attributes\": {\"key\": \"value\"}}", "body")
+        elif attributes == {}:
+            self.add("DR006", "`attributes` is empty: there is nothing to store", "body.attributes")
         elif not isinstance(attributes, dict):
             self.add("DR006", f"`attributes` is a JSON {_json_type(attributes)}, not an object of key/value strings",
                      "body.attributes")

@@ -5,6 +5,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from urllib.parse import urlsplit
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """(origin, path) of a URL as curl reads it: `scheme://host`, lower-cased ('' for a bare path), and the path
+    without query or fragment. A URL without a scheme (`api.mypurecloud.com/api/v2/...`) is http, as in curl."""
+    text = url.strip()
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text) and not text.startswith("/"):
+        text = "http://" + text
+    parts = urlsplit(text)
+    origin = f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
+    return origin, parts.path or "/"
 
 
 class DoctorInputError(ValueError):

@@ -102,6 +102,21 @@ def test_a_host_outside_genesys_is_replaced_in_the_correction(run_doctor):
     assert document["corrected"]["url"] == ATTRIBUTES
 
 
+@pytest.mark.parametrize("url", ["http://api.mypurecloud.com/api/v2/conversations/c1/participants/p1/attributes",
+                                 "api.mypurecloud.com/api/v2/conversations/c1/participants/p1/attributes"])
+def test_plain_http_to_a_genesys_host_is_told_to_use_https(run_doctor, url):
+    _code, document = _doctor(run_doctor, '{"attributes": {"a": 1}}', url=url)
+    assert "plain http" in _findings(document, "DR014")[0]["message"]
+    assert document["corrected"]["url"] == ATTRIBUTES
+    assert document["corrected"]["notes"] == []
+
+
+def test_empty_attributes_store_nothing(run_doctor):
+    code, document = _doctor(run_doctor, '{"attributes": {}}')
+    assert code == 1
+    assert _findings(document, "DR006")[0]["message"] == "`attributes` is empty: there is nothing to store"
+
+
 def test_a_flow_that_sets_the_same_key_is_named_and_the_in_flow_alternative_shown(run_doctor):
     code, document = _doctor(run_doctor, '{"attributes": {"crm.tier": "gold", "incident": "INC-1"}}',
                              extra=["--flow", SAMPLE_FLOW])
