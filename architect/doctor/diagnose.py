@@ -199,7 +199,7 @@ class _Diagnoser:
             if not isinstance(value, str):
                 shown = json.dumps(value)
                 self.add("DR004", f"{key!r} is a JSON {_json_type(value)} ({shown[:60]}); send it as the string "
-                                  f"{json.dumps(_as_string(value))[:60]}", f"body.attributes.{key}")
+                                  f"{json.dumps(as_attribute_string(value))[:60]}", f"body.attributes.{key}")
         return body
 
     def check_headers(self, operation: Operation) -> None:
@@ -227,7 +227,7 @@ class _Diagnoser:
                           "to save attributes written afterwards", "timing")
 
 
-def _as_string(value) -> str:
+def as_attribute_string(value) -> str:
     """How a non-string attribute value is best sent: true/false, the number as written, JSON for structures."""
     if isinstance(value, str):
         return value
@@ -240,5 +240,3 @@ def diagnose(request: HttpRequest, paths: ApiPaths, flow: FlowKeys | None = None
     """Every finding for the request, against the recorded API paths (and a flow's keys when given)."""
     return _Diagnoser(request, paths, flow).run()
 
-
-as_attribute_string = _as_string
