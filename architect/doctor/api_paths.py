@@ -12,7 +12,7 @@ from pathlib import Path
 from architect.doctor.request import split_url
 
 # Written by `python -m architect.doctor.sdk_paths --regenerate WHEEL` from the PureCloudPlatformClientV2 wheel.
-DATA_FILE = Path(__file__).with_name("genesys-api-paths.json")
+DATA_FILE = Path(__file__).with_name("genesys-api-paths.jsonl")
 
 # How people write a path parameter in a request they paste: {id}, :id, <id>, ${id}, $id, %7Bid%7D.
 _PLACEHOLDER = re.compile(r"^(\{[^}]*\}|:[A-Za-z_]\w*|<[^>]*>|\$\{[^}]*\}|\$[A-Za-z_]\w*|%7B.*%7D)$", re.IGNORECASE)
@@ -152,10 +152,18 @@ def path_segments(url_or_path: str) -> tuple[str, ...]:
     return tuple(segment for segment in split_url(url_or_path)[1].split("/") if segment)
 
 
+def read_document(path: Path) -> dict:
+    """The data file as one dict: its header line, with the operation lines under "operations"."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    document = json.loads(lines[0])
+    document["operations"] = [json.loads(line) for line in lines[1:] if line.strip()]
+    return document
+
+
 @functools.lru_cache(maxsize=1)
 def load_api_paths(path: Path = DATA_FILE) -> ApiPaths:
     """The committed path list (read once)."""
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = read_document(path)
     order = document["fields"]
     operations = []
     for row in document["operations"]:

@@ -1,6 +1,6 @@
 """Regenerate the Genesys Cloud API path list from a PureCloudPlatformClientV2 wheel.
 
-    python -m architect.doctor.sdk_paths --regenerate WHEEL.whl   # writes architect/doctor/genesys-api-paths.json
+    python -m architect.doctor.sdk_paths --regenerate WHEEL.whl   # writes architect/doctor/genesys-api-paths.jsonl
 
 The SDK is generated from Genesys's public OpenAPI document, one API class per tag, one method per operation,
 so its `apis/*.py` hold every public path and verb. Get the wheel with
@@ -158,6 +158,15 @@ def extract(wheel: Path) -> dict:
     }
 
 
+def dump_document(document: dict) -> str:
+    """JSON Lines: the header (SDK, version, columns, models, hosts) on the first line, then one operation a line,
+    so that a regeneration shows in a diff as the operations added, removed or changed."""
+    header = {key: value for key, value in document.items() if key != "operations"}
+    lines = [json.dumps(header, separators=(",", ":"), ensure_ascii=False)]
+    lines += [json.dumps(row, separators=(",", ":"), ensure_ascii=False) for row in document["operations"]]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m architect.doctor.sdk_paths", description=__doc__.splitlines()[0])
     parser.add_argument("--regenerate", metavar="WHEEL", type=Path, required=True,
@@ -165,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DATA_FILE, help=f"where to write (default {DATA_FILE})")
     args = parser.parse_args(argv)
     document = extract(args.regenerate)
-    args.out.write_text(json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n", encoding="utf-8")
+    args.out.write_text(dump_document(document), encoding="utf-8")
     print(f"{args.out}: {len(document['operations'])} operations, {len(document['models'])} body models, "
           f"{document['sdk']} {document['version']}", file=sys.stderr)
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import zipfile
@@ -10,6 +9,7 @@ import zipfile
 import pytest
 
 from architect.doctor.api_paths import DATA_FILE
+from architect.doctor.api_paths import read_document
 from architect.doctor.sdk_paths import operations_of_api_module
 from tests.doctor.conftest import HERE
 from tests.servers import ROOT
@@ -34,11 +34,11 @@ def _regenerate(wheel, out):
 
 
 def test_regenerating_from_sdk_source_gives_the_rows_committed(tmp_path):
-    out = tmp_path / "paths.json"
+    out = tmp_path / "paths.jsonl"
     result = _regenerate(_wheel(tmp_path), out)
     assert result.returncode == 0, result.stderr
-    fresh = json.loads(out.read_text(encoding="utf-8"))
-    committed = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    fresh = read_document(out)
+    committed = read_document(DATA_FILE)
     assert (fresh["sdk"], fresh["version"], fresh["fields"]) == (committed["sdk"], committed["version"],
                                                                  committed["fields"])
     assert len(fresh["operations"]) == 2
@@ -50,7 +50,7 @@ def test_regenerating_from_sdk_source_gives_the_rows_committed(tmp_path):
 
 
 def test_the_committed_list_records_its_sdk_version_and_the_whole_api():
-    committed = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    committed = read_document(DATA_FILE)
     assert committed["source"] == f"https://pypi.org/project/PureCloudPlatformClientV2/{committed['version']}/"
     assert len(committed["operations"]) > 3000
     assert committed["models"]["ParticipantAttributes"] == {"attributes": "dict(str, str)"}
@@ -69,14 +69,14 @@ def test_an_operation_reads_verb_path_body_and_declared_headers():
 
 @pytest.mark.parametrize(("with_hosts", "message"), [(False, "no PureCloudRegionHosts")])
 def test_a_wheel_without_what_doctor_needs_is_refused(tmp_path, with_hosts, message):
-    result = _regenerate(_wheel(tmp_path, with_hosts=with_hosts), tmp_path / "paths.json")
+    result = _regenerate(_wheel(tmp_path, with_hosts=with_hosts), tmp_path / "paths.jsonl")
     assert result.returncode != 0 and message in result.stderr
-    assert not (tmp_path / "paths.json").exists()
+    assert not (tmp_path / "paths.jsonl").exists()
 
 
 def test_a_file_that_is_not_the_sdk_wheel_is_refused(tmp_path):
     other = tmp_path / "other.whl"
     with zipfile.ZipFile(other, "w") as archive:
         archive.writestr("something-1.0.dist-info/METADATA", "Name: something\n")
-    result = _regenerate(other, tmp_path / "paths.json")
+    result = _regenerate(other, tmp_path / "paths.jsonl")
     assert result.returncode != 0 and "not a PureCloudPlatformClientV2 wheel" in result.stderr
