@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -80,3 +81,16 @@ def test_a_file_that_is_not_the_sdk_wheel_is_refused(tmp_path):
         archive.writestr("something-1.0.dist-info/METADATA", "Name: something\n")
     result = _regenerate(other, tmp_path / "paths.jsonl")
     assert result.returncode != 0 and "not a PureCloudPlatformClientV2 wheel" in result.stderr
+
+
+def test_javascript_method_names_are_the_javascript_sdks_own(api_paths):
+    text = (HERE / "javascript-sdk-conversations-api.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\[\*\*(\w+)\*\*\]\([^)]*\) \| \*\*(\w+)\*\* (\S+) \|", text, re.M)
+    compared = 0
+    for name, verb, path in rows:
+        operation = api_paths.operation(verb, path)
+        if operation is None:
+            continue  # an operation the API has dropped since that version of the page (chats)
+        assert operation.javascript_method == name, path
+        compared += 1
+    assert compared >= 15
