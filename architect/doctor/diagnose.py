@@ -128,7 +128,7 @@ class _Diagnoser:
         operation = by_verb[0]
         if operation.body_model == ATTRIBUTES_MODEL:
             if operation.path != GENERIC_ATTRIBUTES_PATH:
-                media = operation.path.split("/")[4]
+                media = operation.path.split("/")[4].removesuffix("s")  # calls -> call, emails -> email
                 self.add("DR008", f"{operation.path} works only when the conversation is a {media} conversation and "
                                   f"returns the attributes; {GENERIC_ATTRIBUTES_PATH} works for every media type",
                          "path")
