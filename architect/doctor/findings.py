@@ -13,10 +13,11 @@ WARNING = "warning"
 INFO = "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 
-_SDK_DOCS = "https://github.com/MyPureCloud/platform-client-sdk-python/blob/master/build/docs"
+_SDK_REPO = "https://github.com/MyPureCloud/platform-client-sdk-python/blob/master/build"
+_SDK_DOCS = f"{_SDK_REPO}/docs"
 # Public sources, each named once. The API path list itself is cited with its SDK version (api_paths.ApiPaths.source).
 SOURCES = {
-    "api-explorer": "https://developer.genesys.cloud/devapps/api-explorer",
+    "api-explorer": "https://developer.genesys.cloud/devapps/api-explorer",  # Genesys's browsable API reference
     "conversations-api-python": f"{_SDK_DOCS}/ConversationsApi.md",
     "conversations-api-javascript":
         "https://github.com/MyPureCloud/platform-client-sdk-javascript/blob/master/build/docs/ConversationsApi.md",
@@ -25,7 +26,7 @@ SOURCES = {
     "participant": f"{_SDK_DOCS}/Participant.md",
     "set-participant-data": "https://help.mypurecloud.com/articles/set-participant-data-action/",
     "get-participant-data": "https://help.mypurecloud.com/articles/get-participant-data-action/",
-    "regions": "https://developer.genesys.cloud/platform/api/",
+    "regions": f"{_SDK_REPO}/PureCloudPlatformClientV2/purecloud_region_hosts.py",
     "curl-data": "https://curl.se/docs/manpage.html#-d",
     "if-match": "https://www.rfc-editor.org/rfc/rfc9110#section-13.1.1",
     "json": "https://www.rfc-editor.org/rfc/rfc8259",
