@@ -84,7 +84,7 @@ def test_a_file_that_is_not_the_sdk_wheel_is_refused(tmp_path):
 
 
 def test_javascript_method_names_are_the_javascript_sdks_own(api_paths):
-    text = (HERE / "javascript-sdk-conversations-api.md").read_text(encoding="utf-8")
+    text = (HERE / "javascript-sdk-conversations-api.txt").read_text(encoding="utf-8")
     rows = re.findall(r"^\[\*\*(\w+)\*\*\]\([^)]*\) \| \*\*(\w+)\*\* (\S+) \|", text, re.M)
     compared = 0
     for name, verb, path in rows:
