@@ -88,3 +88,17 @@ def test_text_that_is_neither_curl_nor_http_is_refused():
     assert not looks_like_http_message("curl -X PATCH " + URL)
     with pytest.raises(DoctorInputError, match="first line must be"):
         parse_http_message("hello\nthere")
+
+
+@pytest.mark.parametrize("words", [
+    # Postman's "Code snippet: cURL" layout: long options, --location, --request, --header, --data-raw.
+    ["curl", "--location", "--request", "PATCH", URL, "--header", "Content-Type: application/json",
+     "--header", "Authorization: Bearer abc", "--data-raw", '{"attributes": {"a": "b"}}'],
+    # A browser's "Copy as cURL": URL first, lower-case headers, --compressed at the end.
+    ["curl", URL, "-X", "PATCH", "-H", "accept: application/json", "-H", "content-type: application/json",
+     "--data-raw", '{"attributes":{"a":"b"}}', "--compressed"],
+])
+def test_commands_as_postman_and_browsers_copy_them_are_read(words):
+    request = parse_curl(words)
+    assert (request.method, request.url, request.header("Content-Type")) == ("PATCH", URL, "application/json")
+    assert request.json_body() == {"attributes": {"a": "b"}}
