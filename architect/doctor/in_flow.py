@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from architect.export.attributes import DEFAULT_ATTRIBUTES
 
-EXPORT_COMMAND = "companion export --base-url https://companion.example.com --auth bearer"
+EXPORT_COMMAND = "companion export --base-url https://companion.example.com --auth bearer --out companion-export"
 CONTEXT_ACTION = "Companion-Get-Call-Context"
-CONTEXT_TASK = "architect/flows/companion-context-task.yaml"
+CONTEXT_TASK = "companion-export/flows/companion-context-task.yaml"
 
 
 def in_flow_alternative(keys: list[str]) -> dict:

@@ -128,6 +128,16 @@ def test_a_flow_that_sets_the_same_key_is_named_and_the_in_flow_alternative_show
     assert (alternative["providedKeys"], alternative["otherKeys"]) == (["crm.tier"], ["incident"])
 
 
+def test_the_in_flow_commands_doctor_prints_write_the_files_it_names(run_doctor, tmp_path, monkeypatch):
+    _code, document = _doctor(run_doctor, '{"attributes": {"crm.tier": "gold"}}', extra=["--in-flow"])
+    alternative = document["inFlow"]
+    monkeypatch.chdir(tmp_path)
+    code, output = run_doctor(alternative["command"].split()[1:])
+    assert code == 0, output
+    assert (tmp_path / alternative["task"]).is_file()
+    assert (tmp_path / "companion-export" / "data-actions" / f"{alternative['dataAction']}.custom.json").is_file()
+
+
 def test_a_flow_that_reads_the_key_with_get_participant_data_is_named(run_doctor, tmp_path):
     flow = tmp_path / "reads.yaml"
     flow.write_text("inboundCall:\n  name: reads\n  tasks:\n    - task:\n        refId: t\n        actions:\n"
