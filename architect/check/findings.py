@@ -50,8 +50,10 @@ RULES: dict[str, tuple[str, str]] = {
     "FL008": (WARNING, "successOutputs bound to a variable of another type than the contract's (§2)"),
     "FL009": (WARNING, "unrendered ${...} or <...> template placeholder, not Archy syntax (§2, §6)"),
     "FL010": (WARNING, "failureOutputs bound to variables in a call flow (§2)"),
-    "FL011": (ERROR, "a mapping used as a key: an unquoted {{placeholder}} (§4, §6)"),
+    "FL011": (ERROR, "a mapping used as a key (§4)"),
     "FL012": (WARNING, "not an Archy flow, task or options file"),
+    "FL013": (INFO, "{{placeholder}} left for Archy to substitute; checked as an opaque value"),
+    "FL014": (WARNING, "{{placeholder}} has no value in the --options file"),
 }
 
 

@@ -6,6 +6,7 @@ whether a key was quoted and on which line it is.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -18,6 +19,8 @@ from ruamel.yaml.error import YAMLError
 
 from architect.check.findings import Finding
 from architect.check.findings import finding
+from architect.genesys.substitutions import PLACEHOLDER
+from architect.genesys.substitutions import substitute
 from architect.contracts import flattened_outputs
 from architect.contracts import join_path
 
@@ -46,6 +49,26 @@ VARIABLE_TYPES = {
     "decimalCollectionVariable": "number collection",
     "booleanCollectionVariable": "boolean collection",
 }
+
+
+# An Archy/Terraform substitution is a text replace before parsing, so `tts: {{greeting}}` and
+# `{{prefix}}-Lambda:` are valid in a template. Unsubstituted placeholders are swapped for an opaque token of
+# the same length (so lines and columns stay right) that YAML reads as a plain scalar anywhere.
+_OPEN, _CLOSE = "\u27e6\u27e6", "\u27e7\u27e7"
+
+
+def _opaque(text: str) -> str:
+    return PLACEHOLDER.sub(lambda m: _OPEN + m.group(0)[2:-2] + _CLOSE, text)
+
+
+def shown(text: str) -> str:
+    """Text with opaque placeholder tokens turned back into the `{{name}}` the file has."""
+    return text.replace(_OPEN, "{{").replace(_CLOSE, "}}")
+
+
+def has_placeholder(text) -> bool:
+    """Whether a parsed key or value still holds an (opaque) placeholder."""
+    return isinstance(text, str) and _OPEN in text
 
 
 def action_key(name: str) -> str:
@@ -107,7 +130,7 @@ class _FlowChecker:
                         key,
                         path,
                         "FL011",
-                        "a mapping is used as a key: an unquoted {{placeholder}}? Quote it: \"{{name}}\"",
+                        "a mapping is used as a key; Archy keys are names (quote a key that holds { or [)",
                     )
                     continue
                 if isinstance(key, bool) or (type(key) is str and _YAML11_BOOL.match(key)):
@@ -291,20 +314,52 @@ def _parse(text: str):
     return yaml.load(text)
 
 
-def check_flow(file: str, text: str, actions: Mapping[str, dict]) -> list[Finding]:
-    """Findings for one flow, task or options YAML file; `actions` maps action_key(name) -> action document."""
+def _placeholder_findings(file: str, text: str, substitutions: dict[str, str] | None) -> list[Finding]:
+    """One finding per placeholder left in the text: a note without --options, a warning when it has no value."""
+    out = []
+    seen: set[str] = set()
+    for number, line in enumerate(text.splitlines(), 1):
+        code = line.split("#", 1)[0] if line.lstrip().startswith("#") else line
+        for match in PLACEHOLDER.finditer(code):
+            placeholder = match.group(0)
+            if placeholder in seen:
+                continue
+            seen.add(placeholder)
+            if substitutions is None:
+                out.append(finding(file, "", "FL013", f"{placeholder} is an Archy substitution; checked as an "
+                                   "opaque value (give --options FILE to check the substituted flow)",
+                                   number, match.start() + 1))
+            else:
+                out.append(finding(file, "", "FL014", f"{placeholder} has no value under substitutions: in the "
+                                   "options file; archy publish would leave it in the flow", number,
+                                   match.start() + 1))
+    return out
+
+
+def check_flow(file: str, text: str, actions: Mapping[str, dict],
+               substitutions: dict[str, str] | None = None) -> list[Finding]:
+    """Findings for one flow, task or options YAML file; `actions` maps action_key(name) -> action document.
+
+    With `substitutions` (an options file's), `{{key}}` placeholders are replaced first, as archy publish does;
+    placeholders left over (or all of them, without substitutions) are checked as opaque values.
+    """
+    if substitutions:
+        text = substitute(text, substitutions)
+    out = _placeholder_findings(file, text, substitutions)
     try:
-        document = _parse(text)
+        document = _parse(_opaque(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
-        hint = " (quote {{placeholders}}: \"{{name}}\")" if "{{" in text else ""
-        problem = exc.problem or exc.context or "parse error"
-        return [finding(file, "", "FL001", f"YAML does not parse: {problem}{hint}", line, column)]
+        after = " after substitution" if substitutions else ""
+        problem = shown(exc.problem or exc.context or "parse error")
+        # Only the rules that need the parsed tree stop; the placeholder findings above still stand.
+        return [finding(file, "", "FL001", f"YAML does not parse{after}: {problem}", line, column), *out]
     except YAMLError as exc:
-        return [finding(file, "", "FL001", f"YAML does not parse: {exc}")]
+        return [finding(file, "", "FL001", f"YAML does not parse: {shown(str(exc))}"), *out]
     checker = _FlowChecker(file, document, actions)
+    checker.out = out
     checker.check_scalars()
     root_keys = set(document) if isinstance(document, Mapping) else set()
     flow_types = root_keys & FLOW_TYPES
@@ -312,10 +367,14 @@ def check_flow(file: str, text: str, actions: Mapping[str, dict]) -> list[Findin
         checker.out.append(
             finding(file, "", "FL012", "no flow type at the root (inboundCall, inqueueCall, ...), no task, no substitutions")
         )
-        return checker.out
+        return _shown(checker.out)
     if "substitutions" in root_keys and not flow_types:
-        return checker.out  # an Archy options file: the YAML-level rules are all that apply
+        return _shown(checker.out)  # an Archy options file: the YAML-level rules are all that apply
     checker.collect_variables()
     checker.check_call_data(call_flow=bool(flow_types & CALL_FLOW_TYPES))
     checker.check_participant_data()
-    return checker.out
+    return _shown(checker.out)
+
+
+def _shown(findings: list[Finding]) -> list[Finding]:
+    return [dataclasses.replace(f, path=shown(f.path), message=shown(f.message)) for f in findings]

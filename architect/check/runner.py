@@ -45,6 +45,16 @@ def collect_files(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
     return unique
 
 
+def read_substitutions(path: str | Path) -> dict[str, str]:
+    """The substitutions of an Archy options file; CheckUsageError when it cannot be read."""
+    from architect.runtime.flow.loader import FlowLoadError, read_options
+
+    try:
+        return read_options(path)
+    except FlowLoadError as exc:
+        raise CheckUsageError(str(exc)) from None
+
+
 def _read(path: Path) -> str | None:
     # utf-8-sig: files saved by Windows editors start with a byte-order mark.
     try:
@@ -53,8 +63,11 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def check_paths(paths: Iterable[str | Path]) -> list[Finding]:
-    """Every finding for the given files and folders, sorted by file, line and severity."""
+def check_paths(paths: Iterable[str | Path], *, substitutions: dict[str, str] | None = None) -> list[Finding]:
+    """Every finding for the given files and folders, sorted by file, line and severity.
+
+    `substitutions` (an Archy options file's) are applied to each flow first, as archy publish does.
+    """
     files = collect_files(paths)
     findings: list[Finding] = []
     actions: dict[str, dict] = {}
@@ -81,7 +94,7 @@ def check_paths(paths: Iterable[str | Path]) -> list[Finding]:
             if text is None:
                 findings.append(finding(str(path), "", "FL001", "not UTF-8 text"))
             else:
-                findings.extend(check_flow(str(path), text, actions))
+                findings.extend(check_flow(str(path), text, actions, substitutions))
     order = {str(path): index for index, (path, _e) in enumerate(files)}
     findings.sort(key=lambda f: (order.get(f.file, 0), f.line or 0, SEVERITY_ORDER[f.severity], f.path, f.rule))
     return findings

@@ -11,6 +11,7 @@ from ruamel.yaml import YAML
 
 from architect.check.findings import RULES
 from architect.check.runner import check_paths
+from architect.check.runner import read_substitutions
 from service.cli import cli
 from tests.architect.conftest import ARCHITECT
 from tests.architect.conftest import BROKEN
@@ -30,10 +31,13 @@ def found(paths, file_name) -> set[tuple[str, str, str]]:
 
 
 def test_generated_artifacts_are_clean():
-    assert check_paths([ARCHITECT]) == []
-    result = run_check(ARCHITECT)
+    options = ARCHITECT / "flows" / "options.example.yaml"
+    assert check_paths([ARCHITECT], substitutions=read_substitutions(options)) == []
+    result = run_check("--options", options, ARCHITECT)
     assert result.exit_code == 0
     assert result.output.strip() == "0 error(s), 0 warning(s), 0 note(s) in 6 file(s)"
+    # Without the options file, each placeholder is noted and nothing else.
+    assert {(f.rule, f.severity) for f in check_paths([ARCHITECT])} == {("FL013", "info")}
 
 
 # --- real Genesys files ------------------------------------------------------------------------------------
@@ -190,11 +194,11 @@ def test_flow_without_its_action_file_skips_the_contract_rules_only():
     assert rules == {"FL007", "FL003", "FL002", "FL010"}
 
 
-def test_unquoted_placeholder_is_an_error_at_its_line():
+def test_unquoted_placeholder_is_a_note_at_its_line_not_an_error():
+    # Archy substitutes {{flow_name}} as text before parsing, so the unquoted placeholder is valid.
     [finding] = [f for f in check_paths([BROKEN]) if f.file.endswith("unquoted-placeholder.yaml")]
-    assert (finding.rule, finding.severity, finding.line, finding.path) == (
-        "FL011", "error", 2, "inboundCall.name[<mapping key>]"
-    )
+    assert (finding.rule, finding.severity, finding.line, finding.column) == ("FL013", "info", 2, 9)
+    assert finding.message.startswith("{{flow_name}} is an Archy substitution")
 
 
 def test_yaml_parse_error_gives_line_and_column():

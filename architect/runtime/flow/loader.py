@@ -9,6 +9,9 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from architect.genesys.substitutions import PLACEHOLDER as _PLACEHOLDER
+from architect.genesys.substitutions import substitute
+
 # Root keys the runner interprets (archy-flow-yaml.md §1, §8); other flow types load but do not run.
 RUNNABLE_TYPES = ("inboundCall", "inqueueCall", "secureCall")
 # Root keys of flow files (archy-flow-yaml.md §1, plus the API type names in their Archy spelling).
@@ -17,9 +20,6 @@ FLOW_TYPES = frozenset(
     "inqueueEmail inqueueShortMessage botFlow digitalBot commonModule voicemail voiceSurvey surveyInvite "
     "speech workitem".split()
 )
-# Archy placeholders are `{{key}}`; Terraform's substitution is a plain text replace of exactly that (TF
-# util_files.go, archy-flow-yaml.md §6). We also spot `{{ key }}` so a stray one is reported, never left in.
-_PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
 # "startUpRef: ./tasks/task[startingTask]" or "/inboundCall/menus/menu[Main Menu_10]" (§1).
 _REF = re.compile(r"^(?:/(?P<root>[A-Za-z]+)|\.)/(?P<group>tasks|menus)/(?P<kind>task|menu)\[(?P<ref>.*)\]$")
 
@@ -87,13 +87,6 @@ def read_options(path: str | Path) -> dict[str, str]:
                                 f"{'nothing' if value is None else type(value).__name__}")
         result[str(key)] = text_value
     return result
-
-
-def substitute(text: str, substitutions: dict[str, str]) -> str:
-    """Replace each `{{key}}` with its value: a plain text replace over the whole file, as Archy/Terraform do."""
-    for key, value in substitutions.items():
-        text = text.replace("{{" + key + "}}", value)
-    return text
 
 
 def _leftover_placeholders(document) -> list[str]:
