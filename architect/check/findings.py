@@ -28,6 +28,7 @@ RULES: dict[str, tuple[str, str]] = {
     "DA017": (WARNING, "template refers to an input the contract does not declare (§3.1)"),
     "DA018": (INFO, "input in the URL without $esc.url/$esc.uriEncode (§3.1)"),
     "DA019": (INFO, "requestTemplate on a GET is ignored (§1.1)"),
+    "DA021": (INFO, "an integration type the local runtime does not run (AWS Lambda)"),
     "DA020": (WARNING, "URL does not fit the integration type: absolute for web services, /api/v2 for Genesys (§1.1)"),
     "CT001": (ERROR, "$ref in a contract (§2)"),
     "CT002": (ERROR, "contract is not an object schema (§2)"),

@@ -10,7 +10,8 @@ from architect.runtime.flow.errors import (CallEnded, FlowFailure, Jump, LoopExi
                                            TaskEnded)
 from architect.runtime.flow.result import (DISCONNECTED, TRANSFERRED_TO_FLOW, TRANSFERRED_TO_QUEUE,
                                            TRANSFERRED_TO_SECURE_FLOW, Disposition)
-from architect.runtime.flow.runner import branch, text_of
+from architect.runtime.flow.outputs import branch
+from architect.runtime.flow.text import text_of
 from architect.runtime.flow.values import NOT_SET
 
 # updateData statement key -> Architect type (archy-flow-yaml.md §5: string, integer, boolean, json, decimal,

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from architect.contracts import flattened_outputs
 from architect.runtime.actions import DEFAULT_TIMEOUT_SECONDS, execute_action
+from architect.runtime.flow.outputs import branch
+from architect.runtime.flow.text import text_of
 from architect.runtime.flow.errors import FlowFailure, SimulationError
 from architect.runtime.flow.registry import ActionLookupError
 from architect.runtime.flow.values import (NOT_SET, EvaluationError, ExpressionError, PhoneNumber, coerce,
@@ -113,15 +115,11 @@ def call_data(runner, body, path):
         step.detail["bound"] = _bind_outputs(runner, binding.get("successOutputs") or {}, result.outputs, action,
                                              f"{base}/successOutputs")
     # Call flows cannot bind failureOutputs (FORUM-FAIL via archy-flow-yaml.md §2); they are not assigned here.
-    from architect.runtime.flow.runner import branch
-
     runner.run_actions(branch(body.get("outputs"), result.status), f"{path}/outputs/{result.status}/actions")
 
 
 def _bind_outputs(runner, bindings: dict, outputs: dict, action: dict, path: str) -> dict:
     """Assign the bound outputs; returns variable -> value as text."""
-    from architect.runtime.flow.runner import text_of
-
     bound = {}
     types = flattened_outputs(action["contract"]["output"]["successSchema"])
     for key, slot in bindings.items():

@@ -28,8 +28,8 @@ from __future__ import annotations
 import re
 
 from architect.runtime.flow.errors import SimulationError
-from architect.runtime.flow.runner import branch
-from architect.runtime.flow.runner import out_of_input
+from architect.runtime.flow.outputs import branch
+from architect.runtime.flow.errors import out_of_input
 
 KEYS = re.compile(r"^[0-9*#]*$")  # what a --dtmf entry may hold: the keys of a phone
 _DTMF = re.compile(r"^digit_([*#])$")

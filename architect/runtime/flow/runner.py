@@ -10,8 +10,13 @@ from collections.abc import Callable, Iterable
 import requests
 
 from architect.runtime.flow import expressions
+from architect.runtime.flow.actions import HANDLERS
 from architect.runtime.flow.errors import (CallEnded, FlowFailure, Jump, SimulationError, TaskEnded,
-                                           UnsupportedFeatureError)
+                                           UnsupportedFeatureError, out_of_input)
+from architect.runtime.flow.menus import run_menu
+from architect.runtime.flow.outputs import branch
+from architect.runtime.flow.schedules import checked_state
+from architect.runtime.flow.text import show, text_of
 from architect.runtime.flow.loader import RUNNABLE_TYPES, Flow, FlowLoadError
 from architect.runtime.flow.registry import ActionRegistry
 from architect.runtime.flow.result import (DISCONNECTED, OUT_OF_INPUT, STOPPED, TRANSFERRED_TO_QUEUE,
@@ -24,38 +29,6 @@ DEFAULT_MAX_STEPS = 1000
 Handler = Callable[["Runner", dict, str], None]
 
 
-def branch(outputs, name: str):
-    """The actions list of output `name` (yes/no also under the booleans an unquoted key loads as), or None."""
-    if not isinstance(outputs, dict):
-        return None
-    entry = outputs.get(name)
-    if entry is None and name in ("yes", "no"):
-        entry = outputs.get(name == "yes")  # PyYAML reads unquoted yes:/no: keys as True/False (§4)
-    if entry is None:
-        return None
-    if isinstance(entry, dict):
-        return entry.get("actions") or []
-    return []
-
-
-def text_of(value) -> str:
-    """A value as the transcript shows it (Architect text where there is one)."""
-    if value is NOT_SET:
-        return "NOT_SET"
-    if isinstance(value, Audio):
-        return value.text()
-    if isinstance(value, Prompt):
-        return f"prompt {value.name}"
-    if isinstance(value, list):
-        return "[" + ", ".join(text_of(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {text_of(v)}" for k, v in value.items()) + "}"
-    try:
-        return to_architect_string(value)
-    except ExpressionError:
-        return repr(value)
-
-
 class Runner:
     """One simulated call through one flow."""
 
@@ -65,10 +38,7 @@ class Runner:
                  data_tables: dict | None = None, unavailable_queues: Iterable[str] = (),
                  schedules: dict[str, str] | None = None, emergencies: Iterable[str] = (),
                  max_steps: int = DEFAULT_MAX_STEPS, now: dt.datetime | None = None):
-        from architect.runtime.flow import actions as _actions  # registers the action handlers
-        from architect.runtime.flow.schedules import checked_state
-
-        self.handlers: dict[str, Handler] = _actions.HANDLERS
+        self.handlers: dict[str, Handler] = HANDLERS
         self.flow = flow
         self.registry = registry or ActionRegistry(None)
         self.call = call or CallInfo(ani="tel:+13175550100", conversation_id=str(uuid.uuid4()))
@@ -143,7 +113,7 @@ class Runner:
     def value(self, slot, path: str, type_name: str | None = None):
         """A `lit:` / `exp:` / `noValue:` slot's value, converted to type_name when given."""
         if not isinstance(slot, dict) or len(slot) != 1:
-            raise SimulationError(f"expected a value slot (lit:, exp: or noValue:), got {_show(slot)}", path)
+            raise SimulationError(f"expected a value slot (lit:, exp: or noValue:), got {show(slot)}", path)
         (form, content), = slot.items()
         if form == "noValue":
             return [] if type_name and type_name.lower().endswith("collection") else NOT_SET
@@ -162,14 +132,14 @@ class Runner:
         except EvaluationError as exc:
             raise FlowFailure(str(exc), path) from None
         except ExpressionError as exc:
-            raise SimulationError(f"{exc} (slot {form}: {_show(content)})", path) from None
+            raise SimulationError(f"{exc} (slot {form}: {show(content)})", path) from None
 
     def queue_value(self, slot, path: str) -> dict:
         """A queue slot (`lit: {name: X}` or an expression giving a queue) as {"name", "id"}."""
         if isinstance(slot, dict) and set(slot) == {"lit"}:
             literal = slot["lit"]
             if not isinstance(literal, dict) or not isinstance(literal.get("name"), str):
-                raise SimulationError(f"a queue literal is lit: {{name: <queue>}}, got {_show(literal)}", path)
+                raise SimulationError(f"a queue literal is lit: {{name: <queue>}}, got {show(literal)}", path)
             return self.queue(literal["name"])
         value = self.value(slot, path)
         if isinstance(value, dict) and isinstance(value.get("name"), str):
@@ -187,7 +157,7 @@ class Runner:
         if slot is None:
             return None
         if not isinstance(slot, dict) or not slot:
-            raise SimulationError(f"expected an audio slot (tts:, exp: or prompt:), got {_show(slot)}", path)
+            raise SimulationError(f"expected an audio slot (tts:, exp: or prompt:), got {show(slot)}", path)
         if "noValue" in slot:
             return None
         if "tts" in slot:
@@ -199,7 +169,7 @@ class Runner:
         elif "lit" in slot and isinstance(slot["lit"], dict) and "name" in slot["lit"]:
             text = f"prompt {slot['lit']['name']}"
         else:
-            raise SimulationError(f"expected an audio slot (tts:, exp: or prompt:), got {_show(slot)}", path)
+            raise SimulationError(f"expected an audio slot (tts:, exp: or prompt:), got {show(slot)}", path)
         self.result.audio.append({"path": path, "kind": kind, "text": text})
         return text
 
@@ -209,11 +179,11 @@ class Runner:
         if actions is None:
             return
         if not isinstance(actions, list):
-            raise SimulationError(f"actions must be a list, got {_show(actions)}", path)
+            raise SimulationError(f"actions must be a list, got {show(actions)}", path)
         for index, item in enumerate(actions):
             where = f"{path}[{index}]"
             if not isinstance(item, dict) or len(item) != 1:
-                raise SimulationError(f"an action is a one-key mapping (- playAudio: {{...}}), got {_show(item)}",
+                raise SimulationError(f"an action is a one-key mapping (- playAudio: {{...}}), got {show(item)}",
                                       where)
             (kind, body), = item.items()
             kind = str(kind)
@@ -221,7 +191,7 @@ class Runner:
             if body is None:
                 body = {}
             if not isinstance(body, dict):
-                raise SimulationError(f"{kind} must be a mapping, got {_show(body)}", where)
+                raise SimulationError(f"{kind} must be a mapping, got {show(body)}", where)
             handler = self.handlers.get(kind)
             if handler is None:
                 raise UnsupportedFeatureError(f"unsupported action {kind}", where)
@@ -256,7 +226,7 @@ class Runner:
         for index, entry in enumerate(declarations):
             where = f"{path}[{index}]"
             if not isinstance(entry, dict) or len(entry) != 1:
-                raise SimulationError(f"a variable is `- stringVariable: {{name: ...}}`, got {_show(entry)}", where)
+                raise SimulationError(f"a variable is `- stringVariable: {{name: ...}}`, got {show(entry)}", where)
             (key, body), = entry.items()
             where = f"{where}/{key}"
             type_name = declaration_type(str(key))
@@ -352,8 +322,6 @@ class Runner:
 
     def _run_target(self, kind: str, ref: str, body: dict, path: str) -> None:
         if kind == "menu":
-            from architect.runtime.flow.menus import run_menu
-
             run_menu(self, ref, body, path)
             raise CallEnded(Disposition(DISCONNECTED, f"menu {body.get('name') or ref!r}: the chosen choice ran out "
                                                       "of actions without a disconnect, transfer or jump; the "
@@ -376,7 +344,7 @@ class Runner:
             self.play(settings["preHandlingAudio"], f"{base}/preHandlingAudio", "errorHandling")
         handling = settings.get("errorHandling") or {"disconnect": {"none": True}}
         if not isinstance(handling, dict) or len(handling) != 1:
-            raise SimulationError(f"errorHandling must name one handling, got {_show(handling)}",
+            raise SimulationError(f"errorHandling must name one handling, got {show(handling)}",
                                   f"{base}/errorHandling")
         (kind, body), = handling.items()
         where = f"{base}/errorHandling/{kind}"
@@ -410,12 +378,3 @@ class Runner:
         return result
 
 
-def out_of_input(name: str, where: str = "menu") -> CallEnded:
-    """The scripted DTMF list is used up where a menu or a collectInput waits for the caller."""
-    return CallEnded(Disposition(OUT_OF_INPUT, f"ran out of scripted input at {where} {name!r} "
-                                               "(give more digits with --dtmf)"))
-
-
-def _show(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."

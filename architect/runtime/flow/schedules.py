@@ -17,7 +17,7 @@ from __future__ import annotations
 from architect.runtime.flow.errors import FlowFailure
 from architect.runtime.flow.errors import SimulationError
 from architect.runtime.flow.errors import UnsupportedFeatureError
-from architect.runtime.flow.runner import branch
+from architect.runtime.flow.outputs import branch
 from architect.runtime.flow.values import NOT_SET
 
 STATES = ("open", "closed", "holiday")
