@@ -19,36 +19,24 @@ from ruamel.yaml.error import YAMLError
 
 from architect.check.findings import Finding
 from architect.check.findings import finding
+from architect.genesys.data_action_format import action_key
+from architect.genesys.flow_actions import CALL_DATA
+from architect.genesys.flow_actions import SET_PARTICIPANT_DATA
+from architect.genesys.flow_types import CALL_FLOW_TYPES
+from architect.genesys.flow_types import FLOW_TYPES
 from architect.genesys.substitutions import PLACEHOLDER
 from architect.genesys.substitutions import substitute
+from architect.genesys.variables import contract_type
+from architect.genesys.variables import declaration_type
 from architect.contracts import flattened_outputs
 from architect.contracts import join_path
 
-# Root keys of flow files (archy-flow-yaml.md §1, plus the lowercase API type names in their Archy spelling).
-FLOW_TYPES = frozenset(
-    "inboundCall inqueueCall secureCall outboundCall workflow inboundShortMessage inboundEmail inboundChat "
-    "inqueueEmail inqueueShortMessage botFlow digitalBot commonModule voicemail voiceSurvey surveyInvite "
-    "speech workitem".split()
-)
-CALL_FLOW_TYPES = frozenset({"inboundCall", "inqueueCall", "secureCall", "outboundCall"})
 # What PyYAML (YAML 1.1) resolves to a boolean; YAML 1.2 reads only true/false that way.
 _YAML11_BOOL = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
 _TERRAFORM_PLACEHOLDER = re.compile(r"(?<!\$)\$\{[^}]*\}")
 _ANGLE_PLACEHOLDER = re.compile(r"^<[A-Za-z][A-Za-z0-9_ -]*>$")
 _BARE_VARIABLE = re.compile(r"^(?:Task|Flow|State|Common|Slot)\.[A-Za-z_][A-Za-z0-9_]*$", re.IGNORECASE)
-_EXPORT_SUFFIX = re.compile(r"\s+-\s+Exported \d{4}-\d{2}-\d{2} @ \d{2}:\d{2}$")
 
-# Architect variable declaration -> contract type it holds (archy-flow-yaml.md §2 output type mapping).
-VARIABLE_TYPES = {
-    "stringVariable": "string",
-    "integerVariable": "integer",
-    "decimalVariable": "number",
-    "booleanVariable": "boolean",
-    "stringCollectionVariable": "string collection",
-    "integerCollectionVariable": "integer collection",
-    "decimalCollectionVariable": "number collection",
-    "booleanCollectionVariable": "boolean collection",
-}
 
 
 # An Archy/Terraform substitution is a text replace before parsing, so `tts: {{greeting}}` and
@@ -69,11 +57,6 @@ def shown(text: str) -> str:
 def has_placeholder(text) -> bool:
     """Whether a parsed key or value still holds an (opaque) placeholder."""
     return isinstance(text, str) and _OPEN in text
-
-
-def action_key(name: str) -> str:
-    """How a callData action name matches a data-action file's name (the UI export suffix dropped)."""
-    return _EXPORT_SUFFIX.sub("", name.strip()).casefold()
 
 
 def _position(container, key) -> tuple[int | None, int | None]:
@@ -174,14 +157,14 @@ class _FlowChecker:
             if isinstance(key, str) and key.endswith("Variable") and isinstance(value, Mapping):
                 name = value.get("name")
                 if isinstance(name, str):
-                    kind = VARIABLE_TYPES.get(key, key)
+                    kind = contract_type(declaration_type(key)) or key
                     previous = self.variable_types.setdefault(name.casefold(), kind)
                     if previous != kind:
                         self.variable_types[name.casefold()] = "unknown"
 
     def check_call_data(self, call_flow: bool) -> None:
         for _container, key, value, path in list(_entries(self.document, "")):
-            if key != "callData" or not isinstance(value, Mapping):
+            if key != CALL_DATA or not isinstance(value, Mapping):
                 continue
             category = value.get("category")
             if not isinstance(category, Mapping):
@@ -268,7 +251,7 @@ class _FlowChecker:
 
     def check_participant_data(self) -> None:
         for _container, key, value, path in list(_entries(self.document, "")):
-            if key != "setParticipantData" or not isinstance(value, Mapping):
+            if key != SET_PARTICIPANT_DATA or not isinstance(value, Mapping):
                 continue
             attributes = value.get("attributes")
             if not isinstance(attributes, list):

@@ -11,8 +11,8 @@ from architect.check.data_action import looks_like_data_action
 from architect.check.findings import SEVERITY_ORDER
 from architect.check.findings import Finding
 from architect.check.findings import finding
-from architect.check.flow import action_key
 from architect.check.flow import check_flow
+from architect.genesys.data_action_format import action_key
 
 JSON_SUFFIXES = (".json",)
 YAML_SUFFIXES = (".yaml", ".yml")

@@ -8,6 +8,7 @@ Sources (restated in docs/reference/data-action-format.md): the Genesys "export 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # integrationType -> the integration's name in the Genesys admin UI.
@@ -69,6 +70,16 @@ ALLOWED_KEYS = {
     "contract.input": {"inputSchema"},
     "contract.output": {"successSchema"},
 }
+# Archy references a data action by integration name + action name. An export made in the admin UI appends
+# " - Exported <date> @ <time>" to the name; the action in the org has the name without it.
+_EXPORT_SUFFIX = re.compile(r"\s+-\s+Exported \d{4}-\d{2}-\d{2} @ \d{2}:\d{2}$")
+
+
+def action_key(name: str) -> str:
+    """How a callData action name matches an action file's name (the UI export suffix dropped, any case)."""
+    return _EXPORT_SUFFIX.sub("", name.strip()).casefold()
+
+
 # Problems after which the runtime does not run an action (the rest only matter to Genesys's import or UI).
 BLOCKS_A_RUN = frozenset({"DA002", "DA004", "DA010", "DA011"})
 

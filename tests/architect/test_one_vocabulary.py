@@ -82,3 +82,34 @@ def test_no_runtime_flow_module_imports_the_runner_back():
         if path.name in ("runner.py", "__init__.py"):
             continue
         assert "architect.runtime.flow.runner" not in _imports(path), path.name
+
+
+def test_every_action_the_runtime_handles_and_every_action_export_writes_is_a_known_archy_action(example_files):
+    from architect.genesys.flow_actions import KNOWN_ACTIONS
+    from architect.runtime.flow.actions import HANDLERS
+    from ruamel.yaml import YAML
+
+    assert set(HANDLERS) <= KNOWN_ACTIONS
+
+    def action_keys(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("actions", "startUpTaskActions") and isinstance(value, list):
+                    yield from (next(iter(item)) for item in value if isinstance(item, dict))
+                yield from action_keys(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from action_keys(item)
+
+    flow = YAML(typ="safe", pure=True).load(example_files["flows/companion-sample-inbound-call.yaml"])
+    written = set(action_keys(flow))
+    assert written and written <= set(HANDLERS)
+
+
+def test_flow_types_and_declarations_are_the_shared_ones():
+    from architect.check import flow as check_flow
+    from architect.genesys import flow_types, variables
+    from architect.runtime.flow import loader, scope
+
+    assert check_flow.FLOW_TYPES is flow_types.FLOW_TYPES is loader.FLOW_TYPES
+    assert scope.declaration_type is variables.declaration_type

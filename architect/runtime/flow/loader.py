@@ -9,17 +9,12 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from architect.genesys.flow_types import FLOW_TYPES
 from architect.genesys.substitutions import PLACEHOLDER as _PLACEHOLDER
 from architect.genesys.substitutions import substitute
 
 # Root keys the runner interprets (archy-flow-yaml.md §1, §8); other flow types load but do not run.
 RUNNABLE_TYPES = ("inboundCall", "inqueueCall", "secureCall")
-# Root keys of flow files (archy-flow-yaml.md §1, plus the API type names in their Archy spelling).
-FLOW_TYPES = frozenset(
-    "inboundCall inqueueCall secureCall outboundCall workflow inboundShortMessage inboundEmail inboundChat "
-    "inqueueEmail inqueueShortMessage botFlow digitalBot commonModule voicemail voiceSurvey surveyInvite "
-    "speech workitem".split()
-)
 # "startUpRef: ./tasks/task[startingTask]" or "/inboundCall/menus/menu[Main Menu_10]" (§1).
 _REF = re.compile(r"^(?:/(?P<root>[A-Za-z]+)|\.)/(?P<group>tasks|menus)/(?P<kind>task|menu)\[(?P<ref>.*)\]$")
 

@@ -5,41 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from architect.genesys.variables import OBJECT_TYPES as _OBJECT_TYPES
+from architect.genesys.variables import declaration_type, is_collection  # noqa: F401 (re-exported)
 from architect.runtime.flow.values import NOT_SET, ExpressionError, UnsupportedError, coerce
 
-# Declaration key -> Architect type name as `coerce` spells it (archy-flow-yaml.md §4 "Declaring variables").
-# queue and json values are objects (dicts); they are kept as given.
-_SCALAR_DECLARATIONS = {
-    "stringVariable": "string",
-    "integerVariable": "integer",
-    "decimalVariable": "decimal",
-    "booleanVariable": "boolean",
-    "dateTimeVariable": "dateTime",
-    "durationVariable": "duration",
-    "phoneNumberVariable": "phoneNumber",
-    "queueVariable": "queue",
-    "jsonVariable": "json",
-}
-_OBJECT_TYPES = frozenset({"queue", "json"})
 _SCOPES = ("task", "flow", "state")
 
 
 class UndeclaredVariableError(ExpressionError):
     """An expression reads a Task/Flow/State variable the flow never declares (Archy would not publish it)."""
-
-
-def declaration_type(key: str) -> str | None:
-    """The Architect type of a `...Variable` declaration key, or None if it is not one we know."""
-    if key in _SCALAR_DECLARATIONS:
-        return _SCALAR_DECLARATIONS[key]
-    if key.endswith("CollectionVariable"):
-        return key[: -len("Variable")]  # stringCollectionVariable -> stringCollection
-    return None
-
-
-def is_collection(type_name: str) -> bool:
-    """True for "<type>Collection" type names."""
-    return type_name.lower().endswith("collection")
 
 
 def typed(value, type_name: str | None):
