@@ -5,6 +5,11 @@ from __future__ import annotations
 from architect.genesys import flow_actions as keys
 from architect.genesys.variables import DECLARATIONS
 from architect.runtime.flow.calldata import call_data
+from architect.runtime.flow.modules import call_common_module
+from architect.runtime.flow.queues import find_queue
+from architect.runtime.flow.replies import send_auto_reply
+from architect.runtime.flow.voicemail import transfer_to_voicemail
+from architect.runtime.flow.waittime import play_estimated_wait_time
 from architect.runtime.flow.collect import collect_input
 from architect.runtime.flow.schedules import evaluate_schedule_group
 from architect.runtime.flow.datatables import data_table_lookup
@@ -297,4 +302,9 @@ HANDLERS = {
     keys.LOOP: loop,
     keys.LOOP_NEXT: loop_next,
     keys.LOOP_EXIT: loop_exit,
+    keys.PLAY_ESTIMATED_WAIT_TIME: play_estimated_wait_time,
+    keys.FIND_QUEUE: find_queue,
+    keys.TRANSFER_TO_VOICEMAIL: transfer_to_voicemail,
+    keys.CALL_COMMON_MODULE: call_common_module,
+    keys.SEND_AUTO_REPLY: send_auto_reply,
 }

@@ -37,7 +37,8 @@ class Runner:
                  session: requests.Session | None = None, participant_data: dict | None = None,
                  data_tables: dict | None = None, unavailable_queues: Iterable[str] = (),
                  schedules: dict[str, str] | None = None, emergencies: Iterable[str] = (),
-                 max_steps: int = DEFAULT_MAX_STEPS, now: dt.datetime | None = None):
+                 max_steps: int = DEFAULT_MAX_STEPS, now: dt.datetime | None = None,
+                 common_modules: Iterable[Flow] = ()):
         self.handlers: dict[str, Handler] = HANDLERS
         self.flow = flow
         self.registry = registry or ActionRegistry(None)
@@ -53,6 +54,8 @@ class Runner:
         self.schedules = {name.casefold(): checked_state(name, state) for name, state in (schedules or {}).items()}
         self.emergencies = {name.casefold() for name in emergencies}
         self.max_steps = max_steps
+        # Common module flows callCommonModule runs, by name (case-insensitive).
+        self.common_modules = {module.name.casefold(): module for module in common_modules}
         self.result = FlowResult(flow=flow.name, flowType=flow.kind)
         self.scope = FlowScope(self.call, self._builtins(), now=now)
         self.task_depth = 0
@@ -197,13 +200,13 @@ class Runner:
                 raise UnsupportedFeatureError(f"unsupported action {kind}", where)
             handler(self, body, where)
 
-    def run_task(self, ref: str, task: dict, path: str, *, called: bool = False) -> str | None:
+    def run_task(self, ref: str, task: dict, path: str, *, called: bool = False, kind: str = "task") -> str | None:
         """Run a task with fresh Task.* variables; returns the endTask output path name of a called task."""
         saved = self.scope.task
         self.scope.task = {}
         self.task_depth += 1 if called else 0
         try:
-            self.record("task", path, task.get("name"), refId=ref)
+            self.record(kind, path, task.get("name"), refId=ref)
             self.declare_variables(task.get("variables"), f"{path}/variables")
             try:
                 self.run_actions(task.get("actions") or [], f"{path}/actions")
@@ -259,10 +262,13 @@ class Runner:
             "Call.RemoteName": call.remote_name,
             "Call.Language": call.language if call.language is not NOT_SET else language,
         }
+        builtins.update(call.builtins)
         if self.flow.kind == "inqueueCall":
             # In-queue built-ins (archy-flow-yaml.md §8); the hold prompt is settingsInQueueCall.holdMusic.
             hold = ((self.flow.root.get("settingsInQueueCall") or {}).get("holdMusic") or {}).get("lit") or {}
             builtins["Call.CurrentQueue"] = call.current_queue
+            builtins["Call.EstimatedWaitTime"] = call.estimated_wait_time
+            builtins["Call.PositionInQueue"] = call.position_in_queue
             builtins["Flow.HoldPrompt"] = Prompt(hold["name"]) if isinstance(hold.get("name"), str) else NOT_SET
         return builtins
 
@@ -317,7 +323,7 @@ class Runner:
             kind, ref_id, body = self.flow.resolve_ref(ref, path)
         except FlowLoadError as exc:
             raise SimulationError(str(exc).split(": ", 1)[-1], path) from None
-        group = "tasks/task" if kind == "task" else "menus/menu"
+        group = {"task": "tasks/task", "menu": "menus/menu", "state": "states/state"}[kind]
         return kind, ref_id, body, f"/{self.flow.kind}/{group}[{ref_id}]"
 
     def _run_target(self, kind: str, ref: str, body: dict, path: str) -> None:
@@ -326,9 +332,10 @@ class Runner:
             raise CallEnded(Disposition(DISCONNECTED, f"menu {body.get('name') or ref!r}: the chosen choice ran out "
                                                       "of actions without a disconnect, transfer or jump; the "
                                                       "simulation ends the call"))
-        self.run_task(ref, body, path)
-        raise CallEnded(Disposition(DISCONNECTED, f"task {body.get('name') or ref!r} ran out of actions without a "
-                                                  "disconnect, transfer or jump; the simulation ends the call"))
+        self.run_task(ref, body, path, kind=kind)
+        raise CallEnded(Disposition(DISCONNECTED, f"{kind} {body.get('name') or ref!r} ran out of actions without a "
+                                                  "disconnect, transfer or jump; the simulation ends the "
+                                                  f"{'interaction' if kind == 'state' else 'call'}"))
 
     def _handle_error(self, failure: FlowFailure):
         """settingsErrorHandling: play preHandlingAudio, then disconnect, queue or jump (§1)."""
