@@ -262,7 +262,16 @@ class Runner:
             "Call.RemoteName": call.remote_name,
             "Call.Language": call.language if call.language is not NOT_SET else language,
         }
-        builtins.update(call.builtins)
+        for name, value in call.builtins.items():
+            # A built-in variable is Scope.Name; further parts are properties of its value (Email.Message.subject).
+            scope, _, rest = name.partition(".")
+            variable, _, prop = rest.partition(".")
+            if prop:
+                holder = builtins.setdefault(f"{scope}.{variable}", {})
+                if isinstance(holder, dict):
+                    holder[prop] = value
+            else:
+                builtins[name] = value
         if self.flow.kind == "inqueueCall":
             # In-queue built-ins (archy-flow-yaml.md §8); the hold prompt is settingsInQueueCall.holdMusic.
             hold = ((self.flow.root.get("settingsInQueueCall") or {}).get("holdMusic") or {}).get("lit") or {}
