@@ -12,6 +12,7 @@ from architect.contracts import join_path
 from architect.genesys.data_action_format import NOT_RUN_LOCALLY
 from architect.genesys.data_action_format import lookup
 from architect.genesys.data_action_format import shape_problems
+from architect.genesys.template_references import reference_flaws
 
 # ${input.x}, $!{input.x}, $input.x, $!input.x
 _INPUT_REF = re.compile(r"\$(?P<silent>!)?(?P<brace>\{)?input\.(?P<name>[A-Za-z][A-Za-z0-9_-]*)(?(brace)\})")
@@ -145,8 +146,7 @@ def _check_templates(file: str, document: dict) -> list[Finding]:
             if name == _RAW_REQUEST:
                 continue
             if name not in properties:
-                out.append(finding(file, path, "DA017", f"${{input.{name}}} is not an input of the contract"))
-                continue
+                continue  # DA017, from reference_flaws
             if not match.group("silent") and name not in required:
                 out.append(
                     finding(
@@ -208,5 +208,6 @@ def check_data_action(file: str, text: str) -> tuple[list[Finding], dict | None]
     if isinstance(response, dict):
         out += _check_response(file, response)
     out += _check_templates(file, document)
+    out += [finding(file, flaw.path, flaw.rule, flaw.message) for flaw in reference_flaws(document)]
     out += _check_contracts(file, document)
     return out, document

@@ -16,6 +16,7 @@ import requests
 
 from architect.genesys.data_action_format import (BLOCKS_A_RUN, DEFAULT_REQUEST_TEMPLATE, DEFAULT_TIMEOUT_SECONDS,
                                                   NOT_RUN_LOCALLY, RESERVED_INPUT_NAMES, lookup, shape_problems)
+from architect.genesys.template_references import reference_flaws
 from architect.runtime import jsonpath
 from architect.runtime.velocity import TemplateRenderError, render_velocity
 
@@ -243,6 +244,13 @@ def _pipeline(action, inputs, credentials, run: _Run, session, base_url, timeout
     request_config = config["request"]
     response_config = config["response"]
     redact = _redactor(credentials)
+
+    # 0. References that can never resolve (the rules `companion check` reports as DA017, DA022-DA024): Genesys
+    # would send them as written, so the run fails here rather than succeed with them listed as unresolved.
+    flaws = reference_flaws(action)
+    if flaws:
+        raise run.fail("check references", "failure", "; ".join(f"{flaw.path}: {flaw.message}" for flaw in flaws),
+                       flaws=[{"path": flaw.path, "rule": flaw.rule, "message": flaw.message} for flaw in flaws])
 
     # 1. Input contract (§2, §3.5 step 1).
     reserved = [name for name in RESERVED_INPUT_NAMES if name in inputs]

@@ -154,7 +154,7 @@ def test_template_flaws_are_each_found_with_their_path():
         ("config.request.requestTemplate", "DA014", "warning"),  # "${input.note}", optional
         ("config.request.requestTemplate", "DA015", "warning"),  # "${input.note}" unescaped
         ("config.request.requestTemplate", "DA016", "info"),  # ${input.tags} as raw JSON
-        ("config.request.requestTemplate", "DA017", "warning"),  # ${input.zone} not in the contract
+        ("config.request.requestTemplate", "DA017", "error"),  # ${input.zone} not in the contract
         ("config.request.requestUrlTemplate", "DA018", "info"),
     }
 
@@ -225,7 +225,7 @@ def test_errors_give_exit_code_1_and_one_line_per_finding():
     result = run_check(BROKEN / "template-flaws.custom.json")
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[-1] == "2 error(s), 5 warning(s), 2 note(s) in 1 file(s)"
+    assert lines[-1] == "3 error(s), 4 warning(s), 2 note(s) in 1 file(s)"
     assert any(
         line.endswith("error DA011 config.timeoutSeconds: timeoutSeconds 90 must be an integer 1-60") for line in lines
     )
