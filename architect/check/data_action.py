@@ -147,22 +147,32 @@ def _check_templates(file: str, document: dict) -> list[Finding]:
                 continue
             if name not in properties:
                 continue  # DA017, from reference_flaws
+            prop = properties.get(name) if isinstance(properties.get(name), dict) else {}
+            before = text[: match.start()]
+            in_url = path == "config.request.requestUrlTemplate"
+            in_query = in_url and "?" in re.sub(r"\$!?\{[^}]*\}", "", before)
             if not match.group("silent") and name not in required:
+                # In a path segment a quiet $!{} leaves an empty segment (/customers//orders): the input must be there.
+                advice = (f"make {name!r} required in the input contract (a quiet $!{{input.{name}}} would leave an "
+                          "empty path segment)" if in_url and not in_query else f"use $!{{input.{name}}}")
                 out.append(
                     finding(
                         file,
                         path,
                         "DA014",
                         f"{match.group(0)} is optional in the contract: when unset, Velocity prints the reference "
-                        f"itself; use $!{{input.{name}}}",
+                        f"itself; {advice}",
                     )
                 )
-            prop = properties.get(name) if isinstance(properties.get(name), dict) else {}
-            before = text[: match.start()]
-            if path == "config.request.requestUrlTemplate" and not _URL_ESCAPED.search(before):
-                out.append(
-                    finding(file, path, "DA018", f"{match.group(0)} goes into the URL unescaped; use $esc.url(...)")
-                )
+            if in_url and not _URL_ESCAPED.search(before):
+                if in_query:
+                    out.append(finding(file, path, "DA025", f"{match.group(0)} goes into the query string unescaped: "
+                                       "a + in the value (an E.164 number) arrives as a space, & and # cut it; use "
+                                       "$esc.url(...)"))
+                else:
+                    out.append(
+                        finding(file, path, "DA018", f"{match.group(0)} goes into the URL unescaped; use $esc.url(...)")
+                    )
             if path == "config.request.requestTemplate" and json_body and prop.get("type") == "string":
                 if _JSON_ESCAPED.search(before):
                     continue

@@ -121,7 +121,9 @@ def test_queue_counts_action_unescaped_string_in_body_is_warned():
 
 def test_limitless_peek_optional_query_parameter_is_warned():
     url = "config.request.requestUrlTemplate"
-    assert found([EXAMPLES], "Limitless-Peek-Full-Event.custom.json") == {(url, "DA014", "warning"), (url, "DA018", "info")}
+    # ?updateType=${input.updateType}: optional and unescaped in the query string; the path segments are unescaped.
+    assert found([EXAMPLES], "Limitless-Peek-Full-Event.custom.json") == {
+        (url, "DA014", "warning"), (url, "DA025", "warning"), (url, "DA018", "info")}
 
 
 def test_insert_cache_entry_action_passes_raw_request_through_cleanly():
