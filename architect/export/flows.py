@@ -200,9 +200,13 @@ def render_flow_files(options: ExportOptions, input_contract: dict, output_contr
             _header(
                 options,
                 [
-                    "A reusable task: calls the context action, sets participant data, and sets "
+                    "NOT A FLOW: a task snippet to paste into one. archy publish rejects this file as it is (its "
+                    "root key, task, is no flow type).",
+                    "Paste it as one item of your flow's tasks: list (- task: ...), or copy its variables and "
+                    "actions into your own task;",
+                    f"{SAMPLE_FLOW_FILE} is a publishable flow that carries it.",
+                    "The task calls the context action, sets participant data, and sets "
                     f"{STATUS_ATTRIBUTE} to ok, failure or timeout.",
-                    "Add it to a flow's tasks list (or copy its variables and actions into your own task).",
                     "Placeholders (Archy substitutions, see options.example.yaml):",
                     *[line for line in placeholder_lines if "companion_integration" in line],
                 ],

@@ -146,6 +146,9 @@ def parse_flow(text: str, substitutions: dict[str, str] | None = None, source: s
         raise FlowLoadError(f"{source}: a flow file has exactly one root key naming its type "
                             f"(e.g. inboundCall), got {_describe_root(document)}")
     kind, root = next(iter(document.items()))
+    if kind == "task":
+        raise FlowLoadError(f"{source}: a task snippet, not a flow (its root key is task:); paste it as one item of "
+                            "a flow's tasks: list, as archy publish needs a flow type at the root")
     if kind not in FLOW_TYPES:
         raise FlowLoadError(f"{source}: unknown flow type {kind!r} (expected one of {', '.join(sorted(FLOW_TYPES))})")
     if not isinstance(root, dict):
