@@ -13,6 +13,7 @@ from architect.genesys.data_action_format import NOT_RUN_LOCALLY
 from architect.genesys.data_action_format import lookup
 from architect.genesys.data_action_format import shape_problems
 from architect.genesys.template_references import reference_flaws
+from architect.runtime.jsonpath import JsonPathError, compile_path
 
 # ${input.x}, $!{input.x}, $input.x, $!input.x
 _INPUT_REF = re.compile(r"\$(?P<silent>!)?(?P<brace>\{)?input\.(?P<name>[A-Za-z][A-Za-z0-9_-]*)(?(brace)\})")
@@ -91,6 +92,13 @@ def _check_top_level(file: str, document: dict) -> list[Finding]:
 def _check_response(file: str, response: dict) -> list[Finding]:
     out = []
     mapping = response.get("translationMap") if isinstance(response.get("translationMap"), dict) else {}
+    for key, path in mapping.items():
+        if isinstance(path, str):
+            # The runtime's own compiler, so check and action run agree on which paths Genesys (Jayway) takes.
+            try:
+                compile_path(path)
+            except JsonPathError as exc:
+                out.append(finding(file, join_path("config.response.translationMap", key), "DA026", str(exc)))
     defaults = response.get("translationMapDefaults")
     if not isinstance(defaults, dict):
         return out

@@ -32,6 +32,7 @@ RULES: dict[str, tuple[str, str]] = {
     "DA023": (ERROR, "translationMapDefaults value not valid for its output's type (\"\" for an integer)"),
     "DA024": (ERROR, "the request URL is an obvious placeholder (<host>, your-domain, changeme, ...)"),
     "DA025": (WARNING, "input in the query string without $esc.url: a + arrives as a space"),
+    "DA026": (ERROR, "translationMap value is not a JSONPath the runtime (Jayway's rules) can evaluate"),
     "DA021": (INFO, "an integration type the local runtime does not run (AWS Lambda)"),
     "DA020": (WARNING, "URL does not fit the integration type: absolute for web services, /api/v2 for Genesys (§1.1)"),
     "CT001": (ERROR, "$ref in a contract (§2)"),

@@ -67,3 +67,16 @@ def check_paths_of(action):
 
     findings, _ = check_data_action("a.json", json.dumps(action))
     return findings
+
+
+def test_a_translation_map_path_the_runtime_cannot_compile_is_an_error_in_check_too():
+    from architect.runtime.jsonpath import JsonPathError, compile_path
+
+    action = copy.deepcopy(ACTION)
+    action["config"]["response"]["translationMap"]["visits"] = "$.visits[?(@.kind=="
+    errors = [(f.path, f.rule) for f in check_paths_of(action) if f.rule == "DA026"]
+    assert errors == [("config.response.translationMap.visits", "DA026")]
+    try:
+        compile_path("$.visits[?(@.kind==")
+    except JsonPathError as exc:
+        assert exc.args[0] in [f.message for f in check_paths_of(action) if f.rule == "DA026"]
