@@ -225,3 +225,25 @@ def test_a_bad_estimated_wait_time_is_a_usage_error():
                                       "--estimated-wait-time", "soon"])
     assert result.exit_code == 2
     assert "expected ISO 8601 (PT4M30S) or seconds (270), got 'soon'" in result.output
+
+
+def test_the_workflow_flow_stops_naming_its_type():
+    from architect.runtime.flow import UnsupportedFeatureError
+
+    flow = load("ani-blacklist-workflow.yaml", {"flow_name": "Blacklist", "division": "Home",
+                                                "default_language": "en-us", "data_table": "Blacklist",
+                                                "data_action_category": "Genesys", "data_action_name": "Disconnect"})
+    with pytest.raises(UnsupportedFeatureError, match="flow type workflow is not simulated"):
+        run_flow(flow, ani=ANI, conversation_id="c")
+
+
+def test_the_coverage_table_in_docs_lists_every_real_flow():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "flows.md").read_text(encoding="utf-8")
+    table = docs.split("## Real flows: what simulates end to end", 1)[1]
+    rows = [line.split("|")[1:4] for line in table.splitlines() if line.startswith("| flows/")
+            or line.startswith("| blueprint-flows/")]
+    examples = FLOWS.parent
+    files = sorted(str(p.relative_to(examples)) for p in examples.glob("*/*.yaml"))
+    assert sorted(name.strip() for name, _kind, _done in rows) == files
+    done = sum(1 for _name, _kind, end in rows if end.strip() == "yes")
+    assert f"{done} of {len(files)} real flows simulate end to end" in table
