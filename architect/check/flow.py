@@ -1,4 +1,4 @@
-"""Rules for Archy flow YAML (archy-flow-yaml.md), with the data actions given alongside for cross-checks.
+"""Rules for Archy flow YAML (docs/reference/archy-flows.md), with the data actions given alongside for cross-checks.
 
 The file is read with ruamel.yaml's round-trip loader (YAML 1.2) keeping quote styles, so a finding can say
 whether a key was quoted and on which line it is.
@@ -178,9 +178,9 @@ class _FlowChecker:
                         continue
                     base = join_path(join_path(join_path(join_path(path, "category"), str(integration)), "dataAction"), str(name))
                     action = self.actions.get(action_key(str(name))) if isinstance(name, str) else None
-                    self._check_binding(binding, base, action, call_flow)
+                    self._check_binding(binding, base, action, call_flow, name=str(name))
 
-    def _check_binding(self, binding: Mapping, base: str, action: dict | None, call_flow: bool) -> None:
+    def _check_binding(self, binding: Mapping, base: str, action: dict | None, call_flow: bool, *, name: str) -> None:
         failure = binding.get("failureOutputs")
         if call_flow and isinstance(failure, Mapping):
             for output, target in failure.items():
@@ -193,6 +193,9 @@ class _FlowChecker:
                         "call flows cannot bind failure outputs; leave them out or set noValue: true",
                     )
         if action is None:
+            self.add(binding, next(iter(binding), None), base, "FL013",
+                     f"data action {name!r} was not among the files checked: its inputs and outputs were not "
+                     "cross-checked; give its file or folder too (companion check FLOW.yaml DATA-ACTIONS/)")
             return
         contract = action.get("contract") or {}
         input_schema = (contract.get("input") or {}).get("inputSchema") or {}
@@ -309,11 +312,11 @@ def _placeholder_findings(file: str, text: str, substitutions: dict[str, str] | 
                 continue
             seen.add(placeholder)
             if substitutions is None:
-                out.append(finding(file, "", "FL013", f"{placeholder} is an Archy substitution; checked as an "
+                out.append(finding(file, "", "FL015", f"{placeholder} is an Archy substitution; checked as an "
                                    "opaque value (give --options FILE to check the substituted flow)",
                                    number, match.start() + 1))
             else:
-                out.append(finding(file, "", "FL014", f"{placeholder} has no value under substitutions: in the "
+                out.append(finding(file, "", "FL016", f"{placeholder} has no value under substitutions: in the "
                                    "options file; archy publish would leave it in the flow", number,
                                    match.start() + 1))
     return out

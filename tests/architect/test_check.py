@@ -23,8 +23,9 @@ def run_check(*args):
 
 
 def found(paths, file_name) -> set[tuple[str, str, str]]:
-    """(path, rule, severity) of every finding for one file."""
-    return {(f.path, f.rule, f.severity) for f in check_paths(paths) if f.file.endswith("/" + file_name)}
+    """(path, rule, severity) of every finding for one file, but the FL013 notes on data actions not given."""
+    return {(f.path, f.rule, f.severity) for f in check_paths(paths)
+            if f.file.endswith("/" + file_name) and f.rule != "FL013"}
 
 
 # --- our own artifacts --------------------------------------------------------------------------------------
@@ -37,10 +38,26 @@ def test_generated_artifacts_are_clean():
     assert result.exit_code == 0
     assert result.output.strip() == "0 error(s), 0 warning(s), 0 note(s) in 6 file(s)"
     # Without the options file, each placeholder is noted and nothing else.
-    assert {(f.rule, f.severity) for f in check_paths([ARCHITECT])} == {("FL013", "info")}
+    assert {(f.rule, f.severity) for f in check_paths([ARCHITECT])} == {("FL015", "info")}
 
 
 # --- real Genesys files ------------------------------------------------------------------------------------
+
+
+def test_a_flow_whose_data_action_was_not_given_says_so(tmp_path):
+    # The misspelt output below passes unnoticed without the action; the note says how to check it.
+    flow = tmp_path / "flow.yaml"
+    flow.write_text((ARCHITECT / "flows" / "companion-sample-inbound-call.yaml").read_text(encoding="utf-8")
+                    .replace("                        ddTraceId:", "                        ddTraceIdd:", 1), encoding="utf-8")
+    alone = [f for f in check_paths([flow]) if f.rule == "FL013"]
+    assert len(alone) == 1 and "'Companion Get Call Context' was not among the files checked" in alone[0].message
+    assert "companion check FLOW.yaml DATA-ACTIONS/" in alone[0].message
+    (tmp_path / "data-actions").mkdir()
+    for action in (ARCHITECT / "data-actions").glob("*.json"):
+        (tmp_path / "data-actions" / action.name).write_bytes(action.read_bytes())
+    beside = check_paths([flow])
+    assert [f.rule for f in beside if f.rule in ("FL013", "FL014")] == ["FL014"]
+    assert [f.message for f in beside if f.rule == "FL004"] != []  # the misspelt output is now caught
 
 
 def test_real_genesys_examples_give_no_errors():
@@ -50,7 +67,7 @@ def test_real_genesys_examples_give_no_errors():
 
 
 def test_cache_example_flow_unquoted_yes_no_keys_are_warned_with_their_lines():
-    findings = [f for f in check_paths([EXAMPLES]) if f.file.endswith("CacheExampleFlow.yaml")]
+    findings = [f for f in check_paths([EXAMPLES]) if f.file.endswith("CacheExampleFlow.yaml") and f.rule != "FL013"]
     assert {(f.rule, f.severity) for f in findings} == {("FL002", "warning")}
     assert [(f.line, f.path.rsplit(".", 1)[1]) for f in findings] == [
         (57, "yes"), (65, "no"), (85, "yes"), (114, "yes"), (122, "no"), (134, "yes"), (148, "no"), (167, "yes")
@@ -70,7 +87,8 @@ def test_cache_example_bindings_match_its_data_action_contract(tmp_path):
     # Get On Queue Agent Counts binds counts/statuses to integer/string collections: matching the contract.
     action = EXAMPLES / "data-actions" / "Get-On-Queue-Agent-Counts.json"
     flow = EXAMPLES / "flows" / "CacheExampleFlow.yaml"
-    assert [f for f in check_paths([flow, action]) if f.file == str(flow) and f.rule != "FL002"] == []
+    # FL013 notes the other data actions the flow calls, which are not among the files given.
+    assert [f for f in check_paths([flow, action]) if f.file == str(flow) and f.rule not in ("FL002", "FL013")] == []
     # The same flow with one output name misspelt: the cross-check sees it.
     misspelt = tmp_path / "CacheExampleFlow.yaml"
     misspelt.write_bytes(flow.read_bytes().replace(b"statuses:", b"status:"))
@@ -191,9 +209,11 @@ def test_flow_binding_flaws_are_found_against_the_action_given_alongside():
     }
 
 
-def test_flow_without_its_action_file_skips_the_contract_rules_only():
-    rules = {f.rule for f in check_paths([BROKEN / "bad-bindings.yaml"])}
-    assert rules == {"FL007", "FL003", "FL002", "FL010"}
+def test_flow_without_its_action_file_skips_the_contract_rules_only(tmp_path):
+    alone = tmp_path / "bad-bindings.yaml"
+    alone.write_bytes((BROKEN / "bad-bindings.yaml").read_bytes())
+    rules = {f.rule for f in check_paths([alone])}
+    assert rules == {"FL007", "FL003", "FL002", "FL010", "FL013"}
 
 
 def test_unquoted_placeholder_is_a_note_at_its_line_not_an_error():

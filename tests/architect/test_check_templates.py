@@ -25,7 +25,7 @@ def rules(findings):
 
 def test_unquoted_placeholders_in_values_are_noted_once_each_with_their_first_line():
     findings = check_paths([EMERGENCY_IVR])
-    assert rules(findings) == [("FL013", "info", 14), ("FL013", "info", 53), ("FL013", "info", 372)]
+    assert rules(findings) == [("FL015", "info", 14), ("FL015", "info", 53), ("FL015", "info", 372)]
     assert [f.message.split(" ", 1)[0] for f in findings] == ["{{ivr_initial_greeting}}", "{{ivr_failure}}",
                                                              "{{ivr_callback}}"]
 
@@ -85,7 +85,7 @@ def test_with_options_a_placeholder_without_a_value_is_a_warning(tmp_path):
     findings = check_paths([SET_EMERGENCY, action], substitutions={"prefix": "acme", "clientId": "id",
                                                                    "clientSecret": "secret"})
     findings = [f for f in findings if f.file == str(SET_EMERGENCY)]
-    assert rules(findings) == [("FL014", "warning", 189)]
+    assert rules(findings) == [("FL016", "warning", 189)]
     assert findings[0].message.startswith("{{groupID}} has no value under substitutions:")
     result = CliRunner().invoke(cli, ["check", "--options", str(options), str(SET_EMERGENCY), str(action)])
     assert result.exit_code == 0
@@ -101,7 +101,7 @@ def test_a_substituted_value_that_breaks_the_yaml_is_a_parse_error_after_substit
 def test_a_parse_error_keeps_the_findings_that_need_no_parsed_tree(tmp_path):
     flow = tmp_path / "broken.yaml"
     flow.write_text("inboundCall:\n  name: {{flow_name}}\n  tasks: [\n", encoding="utf-8")
-    assert [f.rule for f in check_paths([flow])] == ["FL013", "FL001"]
+    assert [f.rule for f in check_paths([flow])] == ["FL015", "FL001"]
 
 
 def test_a_real_mapping_used_as_a_key_is_still_an_error(tmp_path):

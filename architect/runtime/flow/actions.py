@@ -1,4 +1,4 @@
-"""The flow actions the runner interprets, one function each (shapes: archy-flow-yaml.md §2-§5)."""
+"""The flow actions the runner interprets, one function each (shapes: docs/reference/archy-flows.md §2-§5)."""
 
 from __future__ import annotations
 

@@ -273,7 +273,7 @@ class Runner:
             else:
                 builtins[name] = value
         if self.flow.kind == "inqueueCall":
-            # In-queue built-ins (archy-flow-yaml.md §8); the hold prompt is settingsInQueueCall.holdMusic.
+            # In-queue built-ins (docs/reference/archy-flows.md §8); the hold prompt is settingsInQueueCall.holdMusic.
             hold = ((self.flow.root.get("settingsInQueueCall") or {}).get("holdMusic") or {}).get("lit") or {}
             builtins["Call.CurrentQueue"] = call.current_queue
             builtins["Call.EstimatedWaitTime"] = call.estimated_wait_time
@@ -372,7 +372,7 @@ class Runner:
                 queue = self.queue_value(body.get("targetQueue"), f"{where}/targetQueue")
                 raise CallEnded(Disposition(TRANSFERRED_TO_QUEUE, f"transferred to queue {queue['name']} by error "
                                                                   f"handling after: {failure}", queue=queue["name"]))
-            # Jumps: by analogy with jumpToTask/jumpToMenu (no exported example seen, archy-flow-yaml.md §5).
+            # Jumps: by analogy with jumpToTask/jumpToMenu (no exported example seen, docs/reference/archy-flows.md §5).
             if kind == "jumpToTask" and isinstance(body.get("targetTaskRef"), str):
                 return self._resolve(body["targetTaskRef"], f"{where}/targetTaskRef")
             if kind == "jumpToMenu" and isinstance(body.get("targetMenuRef"), str):

@@ -109,7 +109,7 @@ class FlowScope:
         """Set a variable, converting to its declared type; an undeclared one is created with type_name.
 
         Archy creates variables named by typed updateData statements and output bindings (PCB's in-queue flow
-        writes undeclared Task.* variables and publishes: archy-flow-yaml.md §4), so assignment declares.
+        writes undeclared Task.* variables and publishes: docs/reference/archy-flows.md §4), so assignment declares.
         """
         key = name.casefold()
         table = self._table(key)
