@@ -110,7 +110,7 @@ class Cursor:
                 index = end + 1
                 continue
             if skip_regex and char == "/":
-                end = text.find("/", index + 1)
+                end = self.next_index_of_unescaped("/", index + 1)
                 if end == -1:
                     return -1
                 index = end + 1
