@@ -9,6 +9,8 @@ from architect.check.findings import Finding
 from architect.check.findings import finding
 from architect.contracts import contract_violations
 from architect.contracts import join_path
+from architect.runtime.jsonpath import JsonPathError
+from architect.runtime.jsonpath import compile_path
 
 REQUEST_TYPES = ("GET", "PUT", "POST", "PATCH", "DELETE")
 KNOWN_INTEGRATION_TYPES = (
@@ -183,6 +185,7 @@ def _check_top_level(file: str, document: dict) -> list[Finding]:
 def _check_response(file: str, response: dict) -> list[Finding]:
     out = []
     mapping = response.get("translationMap") if isinstance(response.get("translationMap"), dict) else {}
+    out.extend(_check_translation_paths(file, mapping))
     defaults = response.get("translationMapDefaults")
     if not isinstance(defaults, dict):
         return out
@@ -205,6 +208,21 @@ def _check_response(file: str, response: dict) -> list[Finding]:
             )
         if key not in mapping:
             out.append(finding(file, path, "DA013", f"{key!r} has a default but no translationMap entry"))
+    return out
+
+
+def _check_translation_paths(file: str, mapping: dict) -> list[Finding]:
+    """Each path must compile as Jayway JsonPath compiles it: the runtime's own compile_path, so both agree."""
+    out = []
+    for key, text in mapping.items():
+        where = join_path("config.response.translationMap", key)
+        if not isinstance(text, str):
+            out.append(finding(file, where, "DA002", "translationMap values are JSONPath strings"))
+            continue
+        try:
+            compile_path(text)
+        except JsonPathError as exc:
+            out.append(finding(file, where, "DA021", str(exc)))
     return out
 
 

@@ -29,6 +29,7 @@ RULES: dict[str, tuple[str, str]] = {
     "DA018": (INFO, "input in the URL without $esc.url/$esc.uriEncode (§3.1)"),
     "DA019": (INFO, "requestTemplate on a GET is ignored (§1.1)"),
     "DA020": (WARNING, "URL does not fit the integration type: absolute for web services, /api/v2 for Genesys (§1.1)"),
+    "DA021": (ERROR, "translationMap path that Jayway JsonPath refuses (docs/reference/jayway-jsonpath.md)"),
     "CT001": (ERROR, "$ref in a contract (§2)"),
     "CT002": (ERROR, "contract is not an object schema (§2)"),
     "CT003": (ERROR, "input property is not a flat scalar (§2)"),
