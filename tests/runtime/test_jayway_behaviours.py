@@ -1,4 +1,5 @@
-"""Jayway JsonPath's own answers (README, tests, source), replayed on our JSONPath layer: tests/runtime/jayway/."""
+"""Jayway JsonPath's answers replayed on our JSONPath layer: its README, tests and source rules (behaviours.json)
+and answers recorded from a real Jayway 2.9.0 (recorded-2.9.0.json); see tests/runtime/jayway/SOURCES.md."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from architect.runtime.jsonpath import MISSING
 from architect.runtime.jsonpath import JsonPathError
 from architect.runtime.jsonpath import evaluate
 
-CORPUS = json.loads((Path(__file__).parent / "jayway" / "behaviours.json").read_text(encoding="utf-8"))
+HERE = Path(__file__).parent / "jayway"
+CORPUS = json.loads((HERE / "behaviours.json").read_text(encoding="utf-8"))
 CASES = CORPUS["cases"]
+RECORDED = json.loads((HERE / "recorded-2.9.0.json").read_text(encoding="utf-8"))
 
 
 def _same(actual, expected) -> bool:
@@ -31,9 +34,9 @@ def _same(actual, expected) -> bool:
     return type(actual) is type(expected) and actual == expected
 
 
-def _answer(case):
+def _answer(case, documents=CORPUS["documents"]):
     """What our layer answers, in the corpus's terms."""
-    document = CORPUS["documents"][case["doc"]] if "doc" in case else case["document"]
+    document = documents[case["doc"]] if "doc" in case else case["document"]
     try:
         value = evaluate(case["path"], document)
     except JsonPathError:
@@ -43,8 +46,8 @@ def _answer(case):
     return "value", value
 
 
-def _agrees(case) -> bool:
-    kind, value = _answer(case)
+def _agrees(case, documents=CORPUS["documents"]) -> bool:
+    kind, value = _answer(case, documents)
     if case.get("invalid"):
         return kind == "invalid"
     if case.get("not_found"):
@@ -70,6 +73,12 @@ def test_jayway_behaviour(case):
     assert _agrees(case), f"{case['path']!r} ({case['source']}): expected {case}, got {kind} {value!r}"
 
 
+@pytest.mark.parametrize("case", RECORDED["cases"], ids=[f"{c['doc']}:{c['path']}" for c in RECORDED["cases"]])
+def test_answer_recorded_from_jayway_2_9(case):
+    kind, value = _answer(case, RECORDED["documents"])
+    assert _agrees(case, RECORDED["documents"]), f"{case['path']!r} on {case['doc']}: expected {case}, got {kind} {value!r}"
+
+
 def agreement_by_class() -> dict[str, tuple[int, int]]:
     """class -> (agreeing cases, cases): the figures reported in docs/reference/jayway-jsonpath.md."""
     totals = collections.Counter(case["class"] for case in CASES)
@@ -80,3 +89,6 @@ def agreement_by_class() -> dict[str, tuple[int, int]]:
 if __name__ == "__main__":
     for name, (ok, total) in agreement_by_class().items():
         print(f"{name:18} {ok:4}/{total:<4} {100 * ok / total:5.1f}%")
+    recorded_ok = sum(_agrees(case, RECORDED["documents"]) for case in RECORDED["cases"])
+    print(f"{'recorded 2.9.0':18} {recorded_ok:4}/{len(RECORDED['cases']):<4} "
+          f"{100 * recorded_ok / len(RECORDED['cases']):5.1f}%")

@@ -28,7 +28,7 @@ from architect.runtime.jsonpath.tokens import WildcardToken
 # ArrayIndexOperation.java and ArraySliceOperation.java, and CompiledPath.java (invertScannerFunctionRelationship).
 # https://github.com/json-path/JsonPath/blob/master/json-path/src/main/java/com/jayway/jsonpath/internal/path/PathCompiler.java
 # - A path not starting with `$` or `@` gets `$.` in front: `key` is `$.key`, `.key` is `$..key`,
-#   `['participants'][0]` is `$.['participants'][0]`.
+#   `['participants'][0]` is `$.['participants'][0]`; a leading blank is refused (" $.a" reads as "$. $.a").
 # - A path ending with `.` is refused; after the root only `.` or `[` may follow.
 # - A dot name runs to the next `.`, `[` or `(`: any other character, `屬性`, `'key'` with its quotes, is part of it;
 #   a space is refused ("use bracket notation").
@@ -42,9 +42,9 @@ def compile_text(text: str) -> CompiledPath:
     """PathCompiler.compile: raises InvalidPathError with Jayway's reason when it refuses the path."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidPathError("path can not be null or empty")
-    source = text.strip()
-    if source[0] not in "$@":
-        source = ("$." + text).strip()
+    # The first character is checked before trimming: " $.a" becomes "$. $.a", which is refused.
+    source = text if text[0] in "$@" else "$." + text
+    source = source.rstrip(" ")
     if source.endswith("."):
         raise InvalidPathError("Path must not end with a '.' or '..'")
     try:

@@ -83,12 +83,16 @@ class Cursor:
         return index
 
     def next_index_of_unescaped(self, char: str, start: int | None = None) -> int:
+        """Index of the next `char` not escaped by a backslash, from `start` (default: after the cursor)."""
         index = (self.position + 1) if start is None else start
+        in_escape = False
         while self.in_bounds(index):
-            prev1 = self.text[index - 1] if index >= 1 else SPACE
-            prev2 = self.text[index - 2] if index >= 2 else SPACE
-            escaped = prev1 == "\\" and not (prev1 == "\\" and prev2 == "\\")
-            if self.text[index] == char and not escaped:
+            current = self.text[index]
+            if in_escape:
+                in_escape = False
+            elif current == "\\":
+                in_escape = True
+            elif current == char:
                 return index
             index += 1
         return -1

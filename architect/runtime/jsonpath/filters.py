@@ -329,12 +329,8 @@ def _ordering(test: Callable[[int], bool]) -> Callable[[Node, Node], bool]:
             a, b = left.value, right.value
         elif isinstance(left, StringNode) and isinstance(right, StringNode):
             a, b = left.value, right.value
-        elif isinstance(left, StringNode) and isinstance(right, NumberNode):
-            a, b = left.value, right.text()
-        elif isinstance(left, NumberNode) and isinstance(right, StringNode):
-            a, b = left.text(), right.value
         else:
-            return False
+            return False  # a string and a number do not compare (Jayway 2.9: `"two" > 0` is false)
         return test((a > b) - (a < b))
     return compare
 
