@@ -7,7 +7,9 @@ import re
 from architect.runtime.jsonpath.cursor import Cursor
 from architect.runtime.jsonpath.cursor import Overrun
 from architect.runtime.jsonpath.errors import InvalidPathError
+from architect.runtime.jsonpath.errors import JsonPathError
 from architect.runtime.jsonpath.filters import compile_filter
+from architect.runtime.jsonpath.filters import parse_permissive_json
 from architect.runtime.jsonpath.filters import register_path_compiler
 from architect.runtime.jsonpath.functions import path_function
 from architect.runtime.jsonpath.javatext import JavaNumberFormat
@@ -16,6 +18,7 @@ from architect.runtime.jsonpath.javatext import unescape
 from architect.runtime.jsonpath.tokens import CompiledPath
 from architect.runtime.jsonpath.tokens import FunctionToken
 from architect.runtime.jsonpath.tokens import IndexToken
+from architect.runtime.jsonpath.tokens import JsonParameter
 from architect.runtime.jsonpath.tokens import PredicateToken
 from architect.runtime.jsonpath.tokens import PropertyToken
 from architect.runtime.jsonpath.tokens import RootToken
@@ -71,7 +74,7 @@ def _invert_scan_function(text: str, root: RootToken) -> RootToken:
     prior.next = None
     if token.function is path_function("length"):
         prior.next = WildcardToken()  # Length.invoke appends [*] to its argument and counts what it finds
-    token.argument = CompiledPath(text, root)
+    token.parameters = [CompiledPath(text, root)]
     new_root = RootToken("$")
     new_root.next = token
     return new_root
@@ -174,15 +177,82 @@ class _PathParser:
                 index += 1
             if depth != 0:
                 self.fail(f"Arguments to function: '{name}' are not closed properly.")
+            function = path_function(name)
             if path.char_at(read + 1) != ")":
-                self.fail(f"function {name}() with arguments is not supported here: translation maps "
-                          "use functions without arguments")
-            path.position = read + 1
-            self.append(FunctionToken(path_function(name)))
+                path.position = end + 1
+                parameters = self.read_function_parameters(name)
+                if name in ("length", "size") and parameters and isinstance(parameters[0], CompiledPath):
+                    parameters[0] = _with_wildcard(parameters[0])  # Length counts the children of what it finds
+                self.append(FunctionToken(function, parameters))
+            else:
+                path.position = read + 1
+                self.append(FunctionToken(function))
         else:
             path.position = end
             self.append(PropertyToken([name]))
         return self.continue_or_end()
+
+    def read_function_parameters(self, name: str) -> list:
+        """PathCompiler.parseFunctionParameters: comma-separated JSON literals (starting with {, a digit, " or -)
+        and paths (starting with $ or @); anything else is skipped. Leaves the cursor after the closing `)`."""
+        path = self.path
+        kind = None
+        paren, bracket, brace, quote = 1, 0, 0, 0
+        end_of_stream = False
+        prior = ""
+        parameters: list = []
+        text: list[str] = []
+        while path.in_bounds() and not end_of_stream:
+            char = path.current()
+            path.advance()
+            if kind is None:
+                if char in _WHITESPACE:
+                    continue
+                if char == "{" or char.isdigit() or char in '"-':
+                    kind = "json"
+                elif char in "$@":
+                    kind = "path"
+            if char == '"':
+                if prior != "\\" and quote > 0:
+                    quote -= 1
+                else:
+                    quote += 1
+            elif char == "(":
+                paren += 1
+            elif char == "{":
+                brace += 1
+            elif char == "[":
+                bracket += 1
+            elif char == "}":
+                if brace == 0:
+                    self.fail(f"Unexpected close brace '}}' at character position: {path.position}")
+                brace -= 1
+            elif char == "]":
+                if bracket == 0:
+                    self.fail(f"Unexpected close bracket ']' at character position: {path.position}")
+                bracket -= 1
+            elif char == "\\" and path.in_bounds() and quote == 1 and path.current() in ',"':
+                text.append(path.current())
+                path.advance()
+                prior = ""
+                continue
+            if char in "),":
+                if char == ")":
+                    paren -= 1
+                    if paren < 0 or prior == "(":
+                        text.append(char)
+                if quote == 0 and brace == 0 and bracket == 0 and ((paren == 0 and char == ")") or paren == 1):
+                    end_of_stream = paren == 0
+                    if kind is not None:
+                        parameters.append(_parameter(kind, "".join(text)))
+                        text.clear()
+                        kind = None
+            if kind is not None and not (char == "," and brace == 0 and bracket == 0 and paren == 1):
+                text.append(char)
+            prior = char
+        if brace or paren or bracket:
+            self.fail(f"Arguments to function: '{name}' are not closed properly.")
+        return parameters
 
     def read_placeholder(self) -> bool:
         path = self.path
@@ -308,6 +378,28 @@ class _PathParser:
         path.position = close + 1
         self.append(PropertyToken(names))
         return self.continue_or_end()
+
+
+def _parameter(kind: str, text: str):
+    """A function parameter: a compiled path (evaluated from the root when the function runs) or a JSON value."""
+    if kind == "path":
+        source = text.strip()
+        return CompiledPath(source, _PathParser(source).read_context())
+    try:
+        return JsonParameter(parse_permissive_json(text.strip()))
+    except JsonPathError as exc:
+        raise InvalidPathError(f"function parameter {text.strip()!r} is not JSON: {exc}") from None
+
+
+def _with_wildcard(path: CompiledPath) -> CompiledPath:
+    """The same path with `[*]` appended (Length.invoke does this to its path parameter)."""
+    token: Token = path.root
+    while token.next is not None:
+        token = token.next
+    if isinstance(token, FunctionToken):
+        return path
+    token.next = WildcardToken()
+    return CompiledPath(path.text, path.root)
 
 
 def _slice(expression: str) -> SliceToken:

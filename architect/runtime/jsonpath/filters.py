@@ -130,7 +130,7 @@ class JsonNode(Node):
         self.parsed = parsed
 
     def parse(self):
-        return self.json if self.parsed else _parse_permissive_json(self.json)
+        return self.json if self.parsed else parse_permissive_json(self.json)
 
     def is_array(self) -> bool:
         return isinstance(self.parse(), list)
@@ -234,7 +234,7 @@ def to_value_node(value) -> Node:
             return OpaqueNode()
         if len(stripped) > 1 and ((stripped[0], stripped[-1]) in (("[", "]"), ("{", "}"))):
             try:
-                _parse_permissive_json(stripped)
+                parse_permissive_json(stripped)
                 return JsonNode(stripped, parsed=False)
             except JsonPathError:
                 pass
@@ -268,7 +268,7 @@ def _compiles(text: str) -> bool:
 _SINGLE_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 
-def _parse_permissive_json(text: str):
+def parse_permissive_json(text: str):
     """json-smart's permissive mode, for what filters hold: JSON, plus single-quoted strings."""
     try:
         return json.loads(text)

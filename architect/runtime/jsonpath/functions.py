@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 
@@ -11,8 +12,8 @@ from architect.runtime.jsonpath.errors import MISSING
 # Sources (json-path/JsonPath, json-path/src/main/java/com/jayway/jsonpath/internal/function/):
 # PathFunctionFactory.java (the names), Length.java, numeric/AbstractAggregation.java with Average, Max, Min, Sum,
 # StandardDeviation, json/KeySetFunction.java, text/Concatenate.java, sequence/First.java and Last.java, and
-# Parameter.java (how a path argument's values are consumed). Functions taking arguments in the path text
-# (`$.sum(1, 2)`, `append(...)`) are refused here: translation maps have no use for them.
+# json/Append.java, sequence/Index.java, and Parameter.java (how a parameter's values are consumed: an array
+# gives its elements, a scalar itself).
 
 PathFunction = Callable[[object, list], object]
 
@@ -65,16 +66,46 @@ def _keys(model, arguments):
     return list(model.keys()) if isinstance(model, dict) else None
 
 
+def _java_text(value) -> str:
+    """String.valueOf for the values concat() collects."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return value if isinstance(value, str) else repr(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def _concat(model, arguments):
-    return "".join(v for v in model if isinstance(v, str)) if isinstance(model, list) else ""
+    """Concatenate: the strings of an array model, then every argument (an array's non-null elements)."""
+    parts = [v for v in model if isinstance(v, str)] if isinstance(model, list) else []
+    for value in arguments:
+        if isinstance(value, list):
+            parts.extend(_java_text(v) for v in value if v is not None)
+        elif value is not None:
+            parts.append(_java_text(value))
+    return "".join(parts)
 
 
-def _first(model, arguments):
-    return model[0] if isinstance(model, list) and model else MISSING
+def _append(model, arguments):
+    """Append: the array model with each argument added (Jayway changes the document; we return a copy)."""
+    return [*model, *arguments] if isinstance(model, list) else model
 
 
-def _last(model, arguments):
-    return model[-1] if isinstance(model, list) and model else MISSING
+def _element(position: int):
+    def invoke(model, arguments):
+        if not isinstance(model, list):
+            return MISSING
+        index = position
+        if arguments:
+            numbers = [v for v in arguments if _is_number(v)]
+            if not numbers:
+                return MISSING
+            index = int(numbers[0])
+        if index < 0:
+            index += len(model)
+        # Jayway throws (IndexOutOfBoundsException or JsonPathException) beyond the ends; we treat it as not found.
+        return model[index] if 0 <= index < len(model) else MISSING
+    return invoke
 
 
 FUNCTIONS: dict[str, PathFunction] = {
@@ -87,8 +118,10 @@ FUNCTIONS: dict[str, PathFunction] = {
     "length": _length,
     "size": _length,
     "keys": _keys,
-    "first": _first,
-    "last": _last,
+    "append": _append,
+    "first": _element(0),
+    "last": _element(-1),
+    "index": _element(0),
 }
 
 

@@ -273,18 +273,29 @@ class PredicateToken(Token):
                                    f"Current context is: {model!r}")
 
 
+class JsonParameter:
+    """A JSON literal passed to a function: `$.sum(10)`, `$.a.append({"k": 1})`."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
 class FunctionToken(Token):
     """`.length()` and the other path functions, applied to each value the previous steps give."""
 
-    __slots__ = ("function", "argument")
+    __slots__ = ("function", "parameters")
 
-    def __init__(self, function: PathFunction, argument=None):
+    def __init__(self, function: PathFunction, parameters: list | None = None):
         super().__init__()
         self.function = function
-        self.argument = argument  # a CompiledPath: $..x.fn() is evaluated as $.fn($..x) (CompiledPath.java)
+        # CompiledPath (evaluated from the root, FunctionPathToken.evaluateParameters) or JsonParameter;
+        # $..x.fn() is evaluated as $.fn($..x) (CompiledPath.invertScannerFunctionRelationship).
+        self.parameters = parameters or []
 
     def evaluate(self, model, ctx):
-        arguments = [] if self.argument is None else [self.argument.find(ctx.root, ctx.root)]
+        arguments = [p.value if isinstance(p, JsonParameter) else p.find(ctx.root, ctx.root) for p in self.parameters]
         result = self.function(model, arguments)
         ctx.results.append(result)
         if self.next is not None:
