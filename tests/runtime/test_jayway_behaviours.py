@@ -76,7 +76,8 @@ def test_jayway_behaviour(case):
 @pytest.mark.parametrize("case", RECORDED["cases"], ids=[f"{c['doc']}:{c['path']}" for c in RECORDED["cases"]])
 def test_answer_recorded_from_jayway_2_9(case):
     kind, value = _answer(case, RECORDED["documents"])
-    assert _agrees(case, RECORDED["documents"]), f"{case['path']!r} on {case['doc']}: expected {case}, got {kind} {value!r}"
+    assert _agrees(case, RECORDED["documents"]), (
+        f"{case['path']!r} on {case['doc']}: expected {case}, got {kind} {value!r}")
 
 
 def agreement_by_class() -> dict[str, tuple[int, int]]:

@@ -17,7 +17,7 @@ class JavaNumberFormat(ValueError):
 
 
 def unescape(text: str) -> str:
-    """Jayway's Utils.unescape: \\n \\t \\r \\f \\b \\\\ \\' \\" and \\uXXXX; any other escaped char stands for itself."""
+    """Jayway's Utils.unescape: \\n \\t \\r \\f \\b \\\\ \\' \\" and \\uXXXX; another escaped char is itself."""
     if "\\" not in text:
         return text
     out = []
