@@ -17,6 +17,7 @@ BENCHMARKS = {
     "crm_import": "bench.crm_import",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
+    "slow_clients": "bench.slow_clients",
 }
 DEFAULT = ["trace"]
 
