@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "crm": "service.crm.cli:crm_command",
     "export": "architect.export.command:export_command",
     "simulate": "architect.runtime.simulate:simulate_command",
+    "test": "architect.testing.command:test_command",
 }
 
 

@@ -64,7 +64,8 @@ class Runner:
                  session: requests.Session | None = None, participant_data: dict | None = None,
                  data_tables: dict | None = None, unavailable_queues: Iterable[str] = (),
                  schedules: dict[str, str] | None = None, emergencies: Iterable[str] = (),
-                 max_steps: int = DEFAULT_MAX_STEPS, now: dt.datetime | None = None):
+                 max_steps: int = DEFAULT_MAX_STEPS, now: dt.datetime | None = None,
+                 answer_action: Callable | None = None):
         from architect.runtime.flow import actions as _actions  # registers the action handlers
         from architect.runtime.flow.schedules import checked_state
 
@@ -83,6 +84,9 @@ class Runner:
         self.schedules = {name.casefold(): checked_state(name, state) for name, state in (schedules or {}).items()}
         self.emergencies = {name.casefold() for name in emergencies}
         self.max_steps = max_steps
+        # (integration, action name, action, inputs) -> ActionResult standing in for the endpoint's answer, or None
+        # to run the action for real; scenario files stub data actions through it (architect/testing/stubs.py).
+        self.answer_action = answer_action
         self.result = FlowResult(flow=flow.name, flowType=flow.kind)
         self.scope = FlowScope(self.call, self._builtins(), now=now)
         self.task_depth = 0

@@ -1,0 +1,1 @@
+"""Flow tests: scenario files run through the flow runner, expectations, coverage, graphs, a pytest plugin."""

@@ -1,0 +1,85 @@
+"""`companion test`: run scenario files, print pass or fail with diffs, JUnit XML, flow coverage, graphs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import click
+
+from architect.testing.execute import ERROR, FAILED, PASSED, run_scenarios
+from architect.testing.scenarios import SUFFIX, ScenarioFileError, find_scenario_files, load_scenario_file
+
+_MARKS = {PASSED: "PASS ", FAILED: "FAIL ", ERROR: "ERROR"}
+
+
+def _selector(keywords: tuple[str, ...]):
+    if not keywords:
+        return None
+    wanted = [keyword.casefold() for keyword in keywords]
+    return lambda scenario: any(keyword in scenario.id.casefold() for keyword in wanted)
+
+
+def _print_outcome(outcome) -> None:
+    click.echo(f"{_MARKS[outcome.status]} {outcome.scenario.id}")
+    if outcome.status != PASSED:
+        for line in outcome.report().splitlines():
+            click.echo(f"      {line}")
+    sys.stdout.flush()
+
+
+@click.command("test")
+@click.argument("paths", nargs=-1, metavar="[PATH...]", type=click.Path(exists=True))
+@click.option("-k", "keywords", multiple=True, metavar="TEXT",
+              help="Run only scenarios whose FILE::NAME contains TEXT (case-insensitive). Repeatable: any of them.")
+@click.option("--junit-xml", "junit_xml", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the results as JUnit XML to this file (for CI systems).")
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Print the branches taken per flow, as a percentage, and list the untaken ones with their YAML paths.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT",
+              help="Fail when a flow's branch coverage is below PERCENT (implies --coverage).")
+@click.option("--graph", "graph_dir", type=click.Path(file_okay=False, writable=True),
+              help="Write each scenario's path through its flow as Mermaid (.mmd) and HTML (.html) to this folder.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=lambda: min(4, os.cpu_count() or 1),
+              show_default="up to 4", help="Scenarios run side by side (each call is independent).")
+def test_command(paths, keywords, junit_xml, show_coverage, fail_under, graph_dir, jobs):
+    """Run the scenario files given, and those (*.scenarios.yaml) under the folders given (default: the current folder).
+
+    Exits with 0 when every selected scenario passes (and coverage reaches --fail-under), 1 otherwise.
+    """
+    started = time.perf_counter()
+    try:
+        files = [load_scenario_file(path) for path in find_scenario_files(paths or (".",))]
+    except ScenarioFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not files:
+        raise click.ClickException(f"no scenario files (*{SUFFIX}) under {', '.join(paths or ('.',))}")
+    outcomes = run_scenarios(files, select=_selector(keywords), jobs=jobs, on_outcome=_print_outcome)
+    if not outcomes:
+        raise click.ClickException(f"no scenario matches -k {' -k '.join(keywords)}")
+    counts = {status: sum(o.status == status for o in outcomes) for status in (PASSED, FAILED, ERROR)}
+    if junit_xml:
+        from architect.testing.junit import write_junit_xml
+
+        write_junit_xml(outcomes, junit_xml)
+    if graph_dir:
+        from architect.testing.graph import write_scenario_graphs
+
+        for written in write_scenario_graphs(outcomes, graph_dir):
+            click.echo(f"graph: {written}")
+    below = []
+    if show_coverage or fail_under is not None:
+        from architect.testing.coverage import flow_coverage, render_coverage
+
+        coverages = flow_coverage(outcomes)
+        click.echo(render_coverage(coverages))
+        if fail_under is not None:
+            below = [c for c in coverages if c.percent < fail_under]
+            for coverage in below:
+                click.echo(f"coverage of {coverage.name} is {coverage.percent:.1f}%, below --fail-under "
+                           f"{fail_under:g}%")
+    summary = ", ".join(f"{count} {status}" for status, count in counts.items() if count or status == PASSED)
+    click.echo(f"{summary} in {time.perf_counter() - started:.2f} s")
+    if counts[FAILED] or counts[ERROR] or below:
+        sys.exit(1)
