@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "check": "architect.check.command:check_command",
     "crm": "service.crm.cli:crm_command",
     "export": "architect.export.command:export_command",
+    "graph": "architect.testing.command:graph_command",
     "simulate": "architect.runtime.simulate:simulate_command",
     "test": "architect.testing.command:test_command",
 }

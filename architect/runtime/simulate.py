@@ -72,14 +72,23 @@ def _digits(text: str | None) -> list[str]:
 @click.option("--max-steps", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Stop a flow that loops for ever after this many steps.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as a JSON document.")
+@click.option("--graph", "graph_file", type=click.Path(dir_okay=False, writable=True),
+              help="Also draw the flow with the call's path highlighted: .mmd or .md (Mermaid), .svg or .html.")
 def simulate_command(flow_file, actions_dir, options_file, ani, dtmf, service_url, credential_pairs,
                      conversation_id, called_address, remote_name, queue_pairs, current_queue, unavailable,
-                     schedule_pairs, emergencies, data_pairs, table_pairs, max_steps, as_json):
+                     schedule_pairs, emergencies, data_pairs, table_pairs, max_steps, as_json, graph_file):
     """Simulate one call through FLOW.yaml: path, audio, data actions, participant data, disposition."""
     if not _ANI.match(ani):
         raise click.BadParameter(f"expected a tel: or sip: address such as tel:+13175550116, got {ani!r}",
                                  param_hint="--ani")
     digits = _digits(dtmf)
+    if graph_file:
+        from architect.testing.graph import GraphError, format_for
+
+        try:
+            format_for(graph_file)
+        except GraphError as exc:
+            raise click.BadParameter(str(exc), param_hint="--graph") from None
     queue_ids = _pairs(queue_pairs, "--queue")
     schedules = _pairs(schedule_pairs, "--schedule")
     bad = [f"{name}={state}" for name, state in schedules.items() if state.strip().lower() not in STATES]
@@ -110,8 +119,22 @@ def simulate_command(flow_file, actions_dir, options_file, ani, dtmf, service_ur
     except SimulationError as exc:
         if exc.result is not None:
             _show(exc.result, as_json, ani, conversation_id)
+            _graph(flow, exc.result, graph_file)
         raise click.ClickException(f"{flow_file}: {exc}") from None
     _show(result, as_json, ani, conversation_id)
+    _graph(flow, result, graph_file)
+
+
+def _graph(flow, result, graph_file) -> None:
+    if not graph_file:
+        return
+    from architect.testing.graph import GraphError, drawing, write_graph
+
+    try:
+        written = write_graph(drawing(flow, result.steps), graph_file)
+    except GraphError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"graph: {written}", err=True)
 
 
 def _show(result, as_json: bool, ani: str, conversation_id: str) -> None:

@@ -83,3 +83,28 @@ def test_command(paths, keywords, junit_xml, show_coverage, fail_under, graph_di
     click.echo(f"{summary} in {time.perf_counter() - started:.2f} s")
     if counts[FAILED] or counts[ERROR] or below:
         sys.exit(1)
+
+
+@click.command("graph")
+@click.argument("flow_file", metavar="FLOW.yaml", type=click.Path(exists=True, dir_okay=False))
+@click.option("--options", "options_file", type=click.Path(exists=True, dir_okay=False),
+              help="Archy options file whose substitutions fill the flow's {{key}} placeholders.")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "svg", "html"]),
+              help="mermaid (text GitHub renders), svg or html (laid out by Graphviz's dot). Default: from --out's "
+                   "extension, else mermaid.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, writable=True),
+              help="Write the diagram here (.mmd, .md, .svg or .html) instead of printing it.")
+def graph_command(flow_file, options_file, fmt, out_file):
+    """Draw FLOW.yaml: tasks, menus and actions with their branches (simulate/test --graph add a call's path)."""
+    from architect.runtime.flow import FlowLoadError, load_flow, read_options
+    from architect.testing.graph import GraphError, drawing, render, write_graph
+
+    try:
+        flow = load_flow(flow_file, read_options(options_file) if options_file else {})
+        picture = drawing(flow)
+        if out_file:
+            click.echo(f"graph: {write_graph(picture, out_file, fmt)}")
+        else:
+            click.echo(render(picture, fmt or "mermaid"), nl=False)
+    except (FlowLoadError, GraphError) as exc:
+        raise click.ClickException(str(exc)) from None

@@ -94,6 +94,27 @@ def _label(kind: str, name) -> str:
     return f"{kind}: {name}" if isinstance(name, str) and name.strip() else kind
 
 
+def _shown_name(kind: str, body: dict):
+    """The action's name; for an unnamed action, what identifies it (the data action, the queue, the TTS)."""
+    name = body.get("name")
+    if isinstance(name, str) and name.strip():
+        return name
+    if kind == "callData":
+        actions = next(iter((body.get("category") or {}).values()), None)
+        actions = actions.get("dataAction") if isinstance(actions, dict) else None
+        if isinstance(actions, dict) and len(actions) == 1:
+            return str(next(iter(actions)))
+    if kind == "transferToAcd":
+        queue = (body.get("targetQueue") or {}).get("lit") if isinstance(body.get("targetQueue"), dict) else None
+        if isinstance(queue, dict) and isinstance(queue.get("name"), str):
+            return queue["name"]
+    if kind == "playAudio":
+        tts = (body.get("audio") or {}).get("tts") if isinstance(body.get("audio"), dict) else None
+        if isinstance(tts, str):
+            return tts if len(tts) <= 40 else tts[:37] + "..."
+    return None
+
+
 def build_flow_map(flow: Flow) -> FlowMap:
     """Walk the flow's tasks and menus into nodes, edges and branches."""
     builder = _Builder(flow)
@@ -139,6 +160,10 @@ class _Builder:
             self.task(f"/{self.kind}/tasks/task[{ref}]", task)
         for ref, menu in self.flow.menus.items():
             self.menu(f"/{self.kind}/menus/menu[{ref}]", ref, menu)
+        # End nodes stand for "the list ran out"; one that no edge reaches (the list ends in a leaf) is dropped.
+        reached = {edge.target for edge in self.map.edges}
+        for path in [p for p, node in self.map.nodes.items() if node.kind == "end" and p not in reached]:
+            del self.map.nodes[path]
 
     def end(self, owner: str, label: str = "end: the call is disconnected") -> str:
         return self.node(f"{owner}/end", "end", None, label)
@@ -184,8 +209,8 @@ class _Builder:
             return cont
         if cont is None:
             cont = self.end(owner or base)
-        for position, (path, kind, body) in enumerate(entries):
-            self.node(path, kind, body.get("name"))
+        for path, kind, body in entries:
+            self.node(path, kind, _shown_name(kind, body))
         for position, (path, kind, body) in enumerate(entries):
             after = entries[position + 1][0] if position + 1 < len(entries) else cont
             self.action(path, kind, body, after)
@@ -199,7 +224,7 @@ class _Builder:
             self.edge(path, first, outcome, key)
 
     def action(self, path: str, kind: str, body: dict, after: str) -> None:
-        name = body.get("name")
+        name = _shown_name(kind, body)
         outputs = body.get("outputs")
         if kind in _OUTPUTS:
             outcomes = _OUTPUTS[kind]
