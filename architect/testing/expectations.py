@@ -11,7 +11,7 @@ from architect.runtime.flow.result import (DISCONNECTED, OUT_OF_INPUT, TRANSFERR
                                            TRANSFERRED_TO_SECURE_FLOW, WAITING_IN_QUEUE, FlowResult)
 
 # Scenario spelling -> the runner's disposition kind (and which field names the target).
-_DISPOSITIONS = {"disconnect": (DISCONNECTED, None), "waitingInQueue": (WAITING_IN_QUEUE, None),
+DISPOSITIONS = {"disconnect": (DISCONNECTED, None), "waitingInQueue": (WAITING_IN_QUEUE, None),
                  "outOfInput": (OUT_OF_INPUT, None), "queue": (TRANSFERRED_TO_QUEUE, "queue"),
                  "flow": (TRANSFERRED_TO_FLOW, "flow"), "secureFlow": (TRANSFERRED_TO_SECURE_FLOW, "flow")}
 
@@ -40,7 +40,7 @@ def _diff(expected: list[str], actual: list[str]) -> str:
 def describe_disposition(result: FlowResult) -> str:
     """The call's disposition in scenario spelling: disconnect, {queue: X}, ..."""
     disposition = result.disposition
-    for spelling, (kind, target) in _DISPOSITIONS.items():
+    for spelling, (kind, target) in DISPOSITIONS.items():
         if disposition.kind == kind:
             return spelling if target is None else f"{{{spelling}: {getattr(disposition, target)}}}"
     return disposition.kind
@@ -51,7 +51,7 @@ def _check_disposition(expected, result: FlowResult) -> list[Mismatch]:
         spelling, wanted_target = expected, None
     else:
         (spelling, wanted_target), = expected.items()
-    kind, target = _DISPOSITIONS[spelling]
+    kind, target = DISPOSITIONS[spelling]
     disposition = result.disposition
     if disposition.kind == kind and (target is None or getattr(disposition, target) == wanted_target):
         return []

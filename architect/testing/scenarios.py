@@ -79,7 +79,7 @@ def _yaml_path(parts) -> str:
 
 
 def _schema_errors(document) -> list[str]:
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = jsonschema.Draft7Validator(schema())
     messages = []
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         # For oneOf mismatches the most specific sub-error reads better than "is not valid under any of".
