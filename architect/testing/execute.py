@@ -82,7 +82,7 @@ def simulate_scenario(scenario: Scenario, flow: Flow, registry: ActionRegistry) 
                     service_url=service.url if service else None,
                     participant_data=call.get("participantData") or {}, data_tables=tables,
                     unavailable_queues=call.get("unavailableQueues") or (), schedules=call.get("schedules") or {},
-                    emergencies=call.get("emergencies") or (), queue_ids=queue_ids,
+                    emergencies=call.get("emergencies") or (), queue_ids=queue_ids, now=call.get("now"),
                     answer_action=StubbedActions(scenario.stubs, live=service is not None), **options)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -111,6 +112,17 @@ def _service(entry, where: str, source: Path) -> Service | None:
     return Service(url, credentials)
 
 
+def _instant(text: str, where: str, source: Path) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ScenarioFileError(f"{source}: {where}: expected an ISO 8601 date and time with a time zone "
+                                f"(2025-03-01T12:00:00Z), got {text!r}")
+    return moment.astimezone(dt.timezone.utc)
+
+
 def _stub(entry) -> Stub:
     if isinstance(entry, str):
         return Stub(entry)
@@ -167,6 +179,8 @@ def load_scenario_file(path: str | Path) -> ScenarioFile:
         if "service" in entry:
             service = _service(entry["service"], f"{where}.service", path)
         call = dict(entry["call"])
+        if "now" in call:
+            call["now"] = _instant(call["now"], f"{where}.call.now", path)
         call["dataTables"] = {table: _relative(base, file, f"{where}.call.dataTables.{table}", path, folder=False)
                               for table, file in (call.get("dataTables") or {}).items()}
         stubs = {name: _stub(stub) for name, stub in (entry.get("actions") or {}).items()}

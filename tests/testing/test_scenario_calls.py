@@ -4,9 +4,11 @@ and coverage counts menu choices, switch cases and schedule outputs."""
 import json
 import textwrap
 
+import pytest
+
 from architect.testing.coverage import flow_coverage
 from architect.testing.execute import PASSED, run_scenarios
-from architect.testing.scenarios import load_scenario_file
+from architect.testing.scenarios import ScenarioFileError, load_scenario_file
 
 FLOW = """\
 inboundCall:
@@ -130,3 +132,40 @@ def test_a_scenario_whose_call_cannot_be_simulated_is_an_error_not_a_failure(tmp
     outcome, = run_scenarios([load_scenario_file(tmp_path / "desk.scenarios.yaml")])
     assert outcome.status == "error"
     assert "the state of schedule group 'Office' was not given" in outcome.error
+
+
+CLOCK_FLOW = """\
+inboundCall:
+  name: Clock
+  startUpRef: /inboundCall/tasks/task[main]
+  tasks:
+    - task:
+        name: Main
+        refId: main
+        actions:
+          - setParticipantData:
+              attributes:
+                - attribute: {name: {lit: calledAt}, value: {exp: "ToString(GetCurrentDateTimeUtc())"}}
+          - disconnect: {name: Bye}
+"""
+
+
+def test_now_fixes_the_simulated_clock_and_must_carry_a_time_zone(tmp_path):
+    (tmp_path / "clock.yaml").write_text(CLOCK_FLOW, encoding="utf-8")
+    (tmp_path / "clock.scenarios.yaml").write_text(textwrap.dedent("""\
+        flow: clock.yaml
+        scenarios:
+          - name: at noon in Paris
+            call: {ani: "tel:+33155550100", now: "2025-03-01T13:00:00+01:00"}
+            expect: {participantData: {calledAt: "2025-03-01T12:00:00.000Z"}}
+        """), encoding="utf-8")
+    outcome, = run_scenarios([load_scenario_file(tmp_path / "clock.scenarios.yaml")])
+    assert (outcome.status, outcome.report()) == (PASSED, "")
+    (tmp_path / "clock.scenarios.yaml").write_text(textwrap.dedent("""\
+        flow: clock.yaml
+        scenarios:
+          - {name: local time, call: {ani: "tel:+1", now: "2025-03-01T12:00:00"}, expect: {disposition: disconnect}}
+        """), encoding="utf-8")
+    with pytest.raises(ScenarioFileError, match=r"scenarios\[0\]\.call\.now: expected an ISO 8601 date and time "
+                                                r"with a time zone"):
+        load_scenario_file(tmp_path / "clock.scenarios.yaml")
