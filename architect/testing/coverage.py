@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from architect.testing.flowmap import Branch, build_flow_map, taken_branches
 
@@ -45,13 +46,21 @@ def flow_coverage(outcomes) -> list[FlowCoverage]:
     return list(by_flow.values())
 
 
+def _shown(path: str) -> str:
+    """A flow file relative to the current folder when it is under it (shorter report lines)."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
 def render_coverage(coverages: list[FlowCoverage]) -> str:
     """The --coverage report: percentage per flow, then each untaken branch with its YAML path."""
     lines = ["Flow coverage (branches taken by the scenarios):"]
     for coverage in coverages:
         taken = len(coverage.branches) - len(coverage.untaken)
         lines.append(f"  {coverage.percent:5.1f}%  {taken}/{len(coverage.branches)} branches  "
-                     f"{coverage.name} ({coverage.flow})")
+                     f"{coverage.name} ({_shown(coverage.flow)})")
         for branch in coverage.untaken:
             lines.append(f"      untaken: {branch.label}")
             lines.append(f"               {branch.path} -> {branch.outcome}")

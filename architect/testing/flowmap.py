@@ -16,9 +16,12 @@ from architect.runtime.flow.runner import branch
 # Actions after which the call never reaches the next action of the same list.
 _LEAVES = frozenset({"disconnect", "transferToFlow", "transferToFlowSecure", "jumpToTask", "jumpToMenu", "endTask",
                      "loopNext", "loopExit"})
-# Action -> its output paths, in the order Architect's editor shows them. Each is a branch a call can take; the
-# runner records the one taken in the step's detail (outcome, or status for callData). Genesys documents these
-# outputs on each action's help page (docs/testing-flows.md, "Coverage").
+# Action -> its output paths. Each is a branch a call can take; the runner records the one taken in the step's
+# detail (outcome, or status for callData). Sources (docs/testing-flows.md §3): Call Data Action success/failure/
+# timeout, https://help.mypurecloud.com/articles/call-data-action/ ; Decision yes/no, https://help.mypurecloud.com/
+# ?p=8939 ; Evaluate Schedule Group open/closed/holiday/emergency, https://help.mypurecloud.com/articles/evaluate-
+# schedule-group-action ; Collect Input success/failure, https://help.mypurecloud.com/articles/collect-digits-data-
+# action/ ; Data Table Lookup: the found/notFound outputs the runner takes.
 _OUTPUTS = {
     "decision": ("yes", "no"),
     "callData": ("success", "failure", "timeout"),
@@ -240,6 +243,8 @@ class _Builder:
                           f"{path}/evaluate/firstTrue/default/actions"))
             self.outputs(path, kind, body, name, outcomes, after, lists)
         elif kind == "transferToAcd":
+            # Transferred, or the failure output after the Failed Transfer Audio (https://help.mypurecloud.com/
+            # articles/transfer-acd-action).
             self.map.branches.append(Branch(path, "transferred", f"{_label(kind, name)} -> transferred"))
             self.map.branches.append(Branch(path, "failure", f"{_label(kind, name)} -> failure"))
             first = self.actions(branch(outputs, "failure"), f"{path}/outputs/failure/actions", after)
