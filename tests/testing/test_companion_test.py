@@ -26,9 +26,9 @@ TRACE = ('traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
          'segment: e, preferredLanguage: en-US, priority: 95, vip: true, openCases: 1')
 
 
-def companion(*args, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(COMPANION), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=60,
-                          env=env)
+def console_script(*args) -> subprocess.CompletedProcess:
+    """The installed `companion` command in its own process."""
+    return subprocess.run([str(COMPANION), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
 def scenario_file(tmp_path, body: str, name="flow.scenarios.yaml") -> Path:
@@ -38,7 +38,7 @@ def scenario_file(tmp_path, body: str, name="flow.scenarios.yaml") -> Path:
 
 
 def test_shipped_sample_scenarios_pass():
-    run = companion("test", "architect/scenarios")
+    run = console_script("test", "architect/scenarios")
     assert run.returncode == 0, run.stdout + run.stderr
     lines = [line for line in run.stdout.splitlines() if line.startswith(("PASS", "FAIL", "ERROR"))]
     assert len(lines) == 7 and all(line.startswith("PASS ") for line in lines)
@@ -49,7 +49,7 @@ def test_shipped_sample_scenarios_pass():
     assert re.search(r"^7 passed in \d+\.\d\d s$", run.stdout, re.MULTILINE)
 
 
-def test_wrong_expectation_fails_with_a_readable_diff(tmp_path):
+def test_wrong_expectation_fails_with_a_readable_diff(companion, tmp_path):
     path = scenario_file(tmp_path, f"""\
         scenarios:
           - name: vip goes to gold
@@ -73,7 +73,7 @@ def test_wrong_expectation_fails_with_a_readable_diff(tmp_path):
     assert re.search(r"^0 passed, 1 failed in ", out, re.MULTILINE)
 
 
-def test_exact_participant_data_diff_names_missing_and_unexpected(tmp_path):
+def test_exact_participant_data_diff_names_missing_and_unexpected(companion, tmp_path):
     path = scenario_file(tmp_path, """\
         scenarios:
           - name: failure path
@@ -88,7 +88,7 @@ def test_exact_participant_data_diff_names_missing_and_unexpected(tmp_path):
     assert '-crm.found: "false"' in out
 
 
-def test_junit_xml_parses_with_a_junit_library(tmp_path):
+def test_junit_xml_parses_with_a_junit_library(companion, tmp_path):
     shutil.copy(SAMPLE, tmp_path / "sample.scenarios.yaml")
     (tmp_path / "sample.scenarios.yaml").write_text(
         SAMPLE.read_text(encoding="utf-8").replace("../flows/", f"{ROOT}/architect/flows/")
@@ -121,7 +121,7 @@ def test_junit_xml_parses_with_a_junit_library(tmp_path):
     assert len(passed) == 7 and all(case.is_passed for case in passed)
 
 
-def test_k_selects_scenarios_by_name():
+def test_k_selects_scenarios_by_name(companion):
     run = companion("test", "architect/scenarios", "-k", "timeout", "-k", "UNKNOWN caller")
     assert run.returncode == 0
     assert re.findall(r"::(.*)$", run.stdout, re.MULTILINE) == [
@@ -131,7 +131,7 @@ def test_k_selects_scenarios_by_name():
     assert run.returncode == 1 and "no scenario matches -k no such scenario" in run.stderr
 
 
-def test_coverage_lists_the_untaken_branches_of_the_sample_flow():
+def test_coverage_lists_the_untaken_branches_of_the_sample_flow(companion):
     run = companion("test", "architect/scenarios", "--coverage")
     assert run.returncode == 0
     assert "90.9%  10/11 branches  Companion Sample Inbound Call" in run.stdout
@@ -140,7 +140,7 @@ def test_coverage_lists_the_untaken_branches_of_the_sample_flow():
     assert run.stdout.count("untaken:") == 1
 
 
-def test_coverage_of_a_single_scenario_lists_every_other_branch():
+def test_coverage_of_a_single_scenario_lists_every_other_branch(companion):
     run = companion("test", "architect/scenarios", "-k", "timeout", "--coverage")
     untaken = re.findall(r"/inboundCall/\S+ -> \w+", run.stdout)
     assert "/inboundCall/tasks/task[companionContext]/actions[0]/callData -> success" in untaken
@@ -150,14 +150,14 @@ def test_coverage_of_a_single_scenario_lists_every_other_branch():
 
 
 @pytest.mark.parametrize(("threshold", "code"), [("90", 0), ("95", 1)])
-def test_fail_under_fails_the_run_below_the_threshold(threshold, code):
+def test_fail_under_fails_the_run_below_the_threshold(companion, threshold, code):
     run = companion("test", "architect/scenarios", "--fail-under", threshold)
     assert run.returncode == code
     if code:
         assert "coverage of Companion Sample Inbound Call is 90.9%, below --fail-under 95%" in run.stdout
 
 
-def test_a_malformed_scenario_file_is_reported_with_where_the_fault_is(tmp_path):
+def test_a_malformed_scenario_file_is_reported_with_where_the_fault_is(companion, tmp_path):
     path = scenario_file(tmp_path, """\
         scenarios:
           - name: bad
@@ -178,14 +178,14 @@ def test_a_malformed_scenario_file_is_reported_with_where_the_fault_is(tmp_path)
      "flow: missing.yaml"),
     ("flow: [x\n", "invalid YAML at line"),
 ])
-def test_broken_files_give_one_clear_error(tmp_path, body, message):
+def test_broken_files_give_one_clear_error(companion, tmp_path, body, message):
     path = tmp_path / "x.scenarios.yaml"
     path.write_text(body, encoding="utf-8")
     run = companion("test", path)
     assert run.returncode == 1 and message in run.stderr and "Traceback" not in run.stderr
 
 
-def test_duplicate_scenario_names_are_refused(tmp_path):
+def test_duplicate_scenario_names_are_refused(companion, tmp_path):
     path = scenario_file(tmp_path, """\
         scenarios:
           - {name: same, call: {ani: "tel:+1"}, expect: {disposition: disconnect}}
@@ -195,7 +195,7 @@ def test_duplicate_scenario_names_are_refused(tmp_path):
     assert "scenarios[1].name: 'same' is already the name of scenarios[0]" in run.stderr
 
 
-def test_a_stub_answering_an_output_the_contract_lacks_is_an_error(tmp_path):
+def test_a_stub_answering_an_output_the_contract_lacks_is_an_error(companion, tmp_path):
     path = scenario_file(tmp_path, """\
         scenarios:
           - name: typo in a stub
@@ -208,12 +208,12 @@ def test_a_stub_answering_an_output_the_contract_lacks_is_an_error(tmp_path):
     assert "ERROR" in run.stdout and "answers vipp, which the action's output contract does not have" in run.stdout
 
 
-def test_no_scenario_files_is_an_error(tmp_path):
+def test_no_scenario_files_is_an_error(companion, tmp_path):
     run = companion("test", tmp_path)
     assert run.returncode == 1 and "no scenario files (*.scenarios.yaml)" in run.stderr
 
 
-def test_a_live_scenario_calls_the_real_service(tmp_path, demo_server):
+def test_a_live_scenario_calls_the_real_service(companion, tmp_path, demo_server):
     path = scenario_file(tmp_path, """\
         service:
           url: ${COMPANION_TEST_URL}
@@ -230,9 +230,9 @@ def test_a_live_scenario_calls_the_real_service(tmp_path, demo_server):
             actions: {Companion Get Call Context: failure}
             expect: {participantData: {companion.status: failure}}
         """)
-    env = {"PATH": "/usr/bin:/bin", "COMPANION_TEST_URL": demo_server.url, "COMPANION_TEST_KEY": API_KEY}
+    env = {"COMPANION_TEST_URL": demo_server.url, "COMPANION_TEST_KEY": API_KEY}
     run = companion("test", path, "--jobs", "2", env=env)
     assert run.returncode == 0, run.stdout + run.stderr
-    run = companion("test", path, env={"PATH": "/usr/bin:/bin", "COMPANION_TEST_URL": demo_server.url})
+    run = companion("test", path, env={"COMPANION_TEST_URL": demo_server.url, "COMPANION_TEST_KEY": None})
     assert run.returncode == 1
     assert "service.credentials.apiKey: environment variable COMPANION_TEST_KEY is not set" in run.stderr

@@ -2,7 +2,6 @@
 
 import re
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from architect.testing.flowmap import build_flow_map
 from tests.runtime.stub_server import StubServer
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPANION = Path(sys.executable).with_name("companion")
 FLOW = "architect/flows/companion-sample-inbound-call.yaml"
 OPTIONS = "architect/flows/options.example.yaml"
 EXAMPLES = ROOT / "tests" / "architect" / "genesys-examples" / "flows"
@@ -29,10 +27,6 @@ for (const g of document.querySelectorAll('g.node')) {
 </script>"""
 
 
-def companion(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([str(COMPANION), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=60)
-
-
 def rendered_dom(page: Path, profile: Path) -> str:
     """The DOM after headless Chromium (Debian's package) loaded and laid out `page`."""
     run = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -43,7 +37,7 @@ def rendered_dom(page: Path, profile: Path) -> str:
     return run.stdout
 
 
-def test_graph_prints_mermaid_with_every_action_and_branch():
+def test_graph_prints_mermaid_with_every_action_and_branch(companion):
     run = companion("graph", FLOW, "--options", OPTIONS)
     assert run.returncode == 0, run.stderr
     text = run.stdout
@@ -58,7 +52,7 @@ def test_graph_prints_mermaid_with_every_action_and_branch():
     assert "untaken" not in text and "classDef" not in text  # no call, no path
 
 
-def test_simulate_graph_highlights_the_path_and_marks_untaken_branches(tmp_path):
+def test_simulate_graph_highlights_the_path_and_marks_untaken_branches(companion, tmp_path):
     with StubServer() as stub:
         stub.answer("POST", "/v1/context", json_body={"error": "internal"}, status=500)
         run = companion("simulate", FLOW, "--options", OPTIONS, "--actions", "architect/data-actions",
@@ -78,13 +72,13 @@ def test_simulate_graph_highlights_the_path_and_marks_untaken_branches(tmp_path)
     assert labels["decision: VIP or platinum?"] not in taken
 
 
-def test_simulate_graph_refuses_an_unknown_extension_before_running(tmp_path):
+def test_simulate_graph_refuses_an_unknown_extension_before_running(companion, tmp_path):
     run = companion("simulate", FLOW, "--options", OPTIONS, "--ani", "tel:+1", "--graph", tmp_path / "x.png")
     assert run.returncode == 2
     assert "cannot tell the format from the extension .png" in run.stderr
 
 
-def test_test_graph_html_renders_in_headless_chromium_with_the_path(tmp_path):
+def test_test_graph_html_renders_in_headless_chromium_with_the_path(companion, tmp_path):
     run = companion("test", "architect/scenarios", "-k", "timeout", "--graph", tmp_path / "graphs")
     assert run.returncode == 0, run.stdout + run.stderr
     page = tmp_path / "graphs" / ("companion-sample-inbound-call--data-action-timeout-marks-the-call-and-routes-to-"
@@ -110,7 +104,7 @@ def test_test_graph_html_renders_in_headless_chromium_with_the_path(tmp_path):
     assert "timeout (untaken)" not in dom and "success (untaken)" in dom
 
 
-def test_graph_writes_svg_that_parses_and_html_from_the_extension(tmp_path):
+def test_graph_writes_svg_that_parses_and_html_from_the_extension(companion, tmp_path):
     run = companion("graph", FLOW, "--options", OPTIONS, "--out", tmp_path / "flow.svg")
     assert run.returncode == 0, run.stderr
     svg = ET.parse(tmp_path / "flow.svg").getroot()
@@ -123,7 +117,7 @@ def test_graph_writes_svg_that_parses_and_html_from_the_extension(tmp_path):
 
 
 @pytest.mark.parametrize("flow", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
-def test_real_genesys_flows_draw_every_branch(flow, tmp_path):
+def test_real_genesys_flows_draw_every_branch(companion, flow, tmp_path):
     run = companion("graph", EXAMPLES / flow, "--format", "svg")
     assert run.returncode == 0, run.stderr
     flow_map = build_flow_map(load_flow(EXAMPLES / flow))

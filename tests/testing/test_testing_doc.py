@@ -3,7 +3,6 @@
 import re
 import shlex
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -12,7 +11,6 @@ from ruamel.yaml import YAML
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "testing-flows.md").read_text(encoding="utf-8")
 SAMPLE = ROOT / "architect" / "scenarios" / "companion-sample-inbound-call.scenarios.yaml"
-COMPANION = Path(sys.executable).with_name("companion")
 
 
 def blocks(language: str) -> list[str]:
@@ -30,29 +28,29 @@ def blocks(language: str) -> list[str]:
     return found
 
 
-def run(command: str, tmp_path: Path) -> subprocess.CompletedProcess:
+def run(companion, command: str, tmp_path: Path) -> subprocess.CompletedProcess:
     argv = [arg.replace("build/", f"{tmp_path}/") for arg in shlex.split(command)]
     assert argv[0] == "companion"
-    return subprocess.run([str(COMPANION), *argv[1:]], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    return companion(*argv[1:])
 
 
-def test_every_documented_command_runs(tmp_path):
+def test_every_documented_command_runs(companion, tmp_path):
     commands = [line for block in blocks("sh") for line in block.splitlines() if line.startswith("companion ")]
     assert len(commands) >= 6
     for command in commands:
-        done = run(command, tmp_path)
+        done = run(companion, command, tmp_path)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
     assert (tmp_path / "scenarios.xml").is_file() and (tmp_path / "sample-flow.html").is_file()
     assert list((tmp_path / "graphs").glob("*.html"))
 
 
-def test_the_coverage_report_is_what_the_command_prints(tmp_path):
+def test_the_coverage_report_is_what_the_command_prints(companion, tmp_path):
     shown = next(block for block in blocks("") if block.startswith("Flow coverage"))
-    printed = run("companion test architect/scenarios --coverage", tmp_path).stdout
+    printed = run(companion, "companion test architect/scenarios --coverage", tmp_path).stdout
     assert shown in printed
 
 
-def test_the_failure_example_is_what_a_wrong_expectation_prints(tmp_path):
+def test_the_failure_example_is_what_a_wrong_expectation_prints(companion, tmp_path):
     shown = next(block for block in blocks("") if block.startswith("FAIL"))
     (tmp_path / "checkout.scenarios.yaml").write_text(textwrap.dedent(f"""\
         flow: {ROOT}/architect/flows/companion-sample-inbound-call.yaml
@@ -69,8 +67,7 @@ def test_the_failure_example_is_what_a_wrong_expectation_prints(tmp_path):
                           vip: true, openCases: 1}}
             expect: {{participantDataIncludes: {{crm.tier: gold}}}}
         """), encoding="utf-8")
-    done = subprocess.run([str(COMPANION), "test", "checkout.scenarios.yaml"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+    done = companion("test", "checkout.scenarios.yaml", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stdout.startswith(shown)
 
@@ -84,12 +81,12 @@ def test_the_scenario_excerpt_is_the_sample_files(tmp_path):
     assert shown in sample["scenarios"]
 
 
-def test_the_github_actions_job_parses_and_runs_a_tested_command(tmp_path):
+def test_the_github_actions_job_parses_and_runs_a_tested_command(companion, tmp_path):
     job = YAML(typ="safe", pure=True).load(next(b for b in blocks("yaml") if b.startswith("name: flow scenarios")))
     steps = job["jobs"]["scenarios"]["steps"]
     assert set(job["on"]) == {"pull_request", "push"}
     commands = [step["run"] for step in steps if "run" in step]
     test_command = next(c for c in commands if c.startswith("companion test"))
-    done = run(test_command, tmp_path)
+    done = run(companion, test_command, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "scenarios.xml").is_file()
