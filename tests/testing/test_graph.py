@@ -27,11 +27,11 @@ for (const g of document.querySelectorAll('g.node')) {
 </script>"""
 
 
-def rendered_dom(page: Path, profile: Path) -> str:
+def rendered_dom(page: Path, profile: Path, *options: str) -> str:
     """The DOM after headless Chromium (Debian's package) loaded and laid out `page`."""
     run = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                          f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+                          f"--user-data-dir={profile}", *options, "--dump-dom", page.as_uri()],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     return run.stdout
