@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-SUFFIX = ".scenarios.yaml"  # architect.testing.scenarios.SUFFIX; repeated so loading the plugin stays light
+from architect.testing import SCENARIO_SUFFIX as SUFFIX
 
 
 def pytest_collect_file(file_path, parent):

@@ -14,9 +14,9 @@ import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from architect.testing import SCENARIO_SUFFIX as SUFFIX
 from architect.testing.stubs import Stub
 
-SUFFIX = ".scenarios.yaml"  # what `companion test DIR` and the pytest plugin collect
 SCHEMA_PATH = Path(__file__).with_name("scenarios.schema.json")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

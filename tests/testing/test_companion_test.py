@@ -236,3 +236,9 @@ def test_a_live_scenario_calls_the_real_service(companion, tmp_path, demo_server
     run = companion("test", path, env={"COMPANION_TEST_URL": demo_server.url, "COMPANION_TEST_KEY": None})
     assert run.returncode == 1
     assert "service.credentials.apiKey: environment variable COMPANION_TEST_KEY is not set" in run.stderr
+
+
+def test_companion_check_of_a_folder_leaves_scenario_files_out(companion):
+    run = companion("check", "architect/")
+    assert "scenarios.yaml" not in run.stdout
+    assert "0 error(s), 0 warning(s)" in run.stdout
