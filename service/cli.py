@@ -69,4 +69,4 @@ def serve(host: str, port: int, demo: bool):
 
 def main() -> None:
     """Console-script entry point."""
-    cli()
+    cli(prog_name="companion")
