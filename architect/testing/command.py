@@ -21,12 +21,21 @@ def _selector(keywords: tuple[str, ...]):
     return lambda scenario: any(keyword in scenario.id.casefold() for keyword in wanted)
 
 
-def _print_outcome(outcome) -> None:
-    click.echo(f"{_MARKS[outcome.status]} {outcome.scenario.id}")
-    if outcome.status != PASSED:
-        for line in outcome.report().splitlines():
-            click.echo(f"      {line}")
-    sys.stdout.flush()
+def _printer(verbose: bool):
+    def print_outcome(outcome) -> None:
+        click.echo(f"{_MARKS[outcome.status]} {outcome.scenario.id}")
+        if outcome.status != PASSED:
+            for line in outcome.report().splitlines():
+                click.echo(f"      {line}")
+            if verbose and outcome.result is not None:
+                from architect.runtime.flow.transcript import render
+
+                click.echo("      what the call did:")
+                for line in render(outcome.result, ani=outcome.scenario.call["ani"]).splitlines():
+                    click.echo(f"        {line}")
+        sys.stdout.flush()
+
+    return print_outcome
 
 
 @click.command("test")
@@ -41,9 +50,10 @@ def _print_outcome(outcome) -> None:
               help="Fail when a flow's branch coverage is below PERCENT (implies --coverage).")
 @click.option("--graph", "graph_dir", type=click.Path(file_okay=False, writable=True),
               help="Write each scenario's path through its flow as Mermaid (.mmd) and HTML (.html) to this folder.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print the transcript of each scenario that fails.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=lambda: min(4, os.cpu_count() or 1),
               show_default="up to 4", help="Scenarios run side by side (each call is independent).")
-def test_command(paths, keywords, junit_xml, show_coverage, fail_under, graph_dir, jobs):
+def test_command(paths, keywords, junit_xml, show_coverage, fail_under, graph_dir, verbose, jobs):
     """Run the scenario files given, and those (*.scenarios.yaml) under the folders given (default: the current folder).
 
     Exits with 0 when every selected scenario passes (and coverage reaches --fail-under), 1 otherwise.
@@ -55,7 +65,7 @@ def test_command(paths, keywords, junit_xml, show_coverage, fail_under, graph_di
         raise click.ClickException(str(exc)) from None
     if not files:
         raise click.ClickException(f"no scenario files (*{SUFFIX}) under {', '.join(paths or ('.',))}")
-    outcomes = run_scenarios(files, select=_selector(keywords), jobs=jobs, on_outcome=_print_outcome)
+    outcomes = run_scenarios(files, select=_selector(keywords), jobs=jobs, on_outcome=_printer(verbose))
     if not outcomes:
         raise click.ClickException(f"no scenario matches -k {' -k '.join(keywords)}")
     counts = {status: sum(o.status == status for o in outcomes) for status in (PASSED, FAILED, ERROR)}

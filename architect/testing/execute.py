@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from architect.runtime.flow import (ActionLookupError, ActionRegistry, Flow, FlowLoadError, FlowResult,
                                     SimulationError, load_flow, read_options, run_flow)
 from architect.runtime.flow.datatables import DataTableError, load_data_table
+from architect.runtime.flow.registry import action_key
 from architect.testing.expectations import Mismatch, check_expectations
 from architect.testing.scenarios import Scenario, ScenarioFile
 from architect.testing.stubs import StubbedActions
@@ -64,6 +65,12 @@ def conversation_id(scenario: Scenario) -> str:
                                                        f"{scenario.name}"))
 
 
+def unknown_stubs(scenario: Scenario, registry: ActionRegistry) -> list[str]:
+    """The stubbed action names no action file in the folder has."""
+    known = {action_key(name) for name in registry.names()}
+    return [name for name in scenario.stubs if action_key(name) not in known]
+
+
 def simulate_scenario(scenario: Scenario, flow: Flow, registry: ActionRegistry) -> FlowResult:
     """Run the scenario's call; SimulationError (with .result) when the flow cannot be simulated further."""
     call = scenario.call
@@ -91,6 +98,14 @@ def run_scenario(scenario: Scenario, prepared: PreparedFile) -> ScenarioOutcome:
     started = time.perf_counter()
     if prepared.error:
         return ScenarioOutcome(scenario, ERROR, error=prepared.error)
+    unknown = unknown_stubs(scenario, prepared.registry)
+    if unknown:
+        # A misspelt stub would otherwise go unnoticed: the real action runs live, or the run stops elsewhere.
+        known = ", ".join(prepared.registry.names()) or "none"
+        return ScenarioOutcome(scenario, ERROR, flow=prepared.flow,
+                               error=f"{scenario.yaml_path}.actions: no data action named {', '.join(map(repr, unknown))}"
+                                     f" in {scenario.file.actions or 'the actions folder (none given)'}; actions "
+                                     f"there: {known}")
     try:
         result = simulate_scenario(scenario, prepared.flow, prepared.registry)
     except SimulationError as exc:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from junitparser import Error, Failure, JUnitXml, TestCase, TestSuite
 
-from architect.testing.execute import ERROR, FAILED
+from architect.runtime.flow.transcript import render
+from architect.testing.execute import ERROR, FAILED, PASSED, conversation_id
 
 
 def write_junit_xml(outcomes, path: str | Path) -> None:
@@ -26,6 +27,10 @@ def write_junit_xml(outcomes, path: str | Path) -> None:
             error = Error((outcome.error or "").splitlines()[0] if outcome.error else "error", "simulation")
             error.text = outcome.report()
             case.result = [error]
+        if outcome.status != PASSED and outcome.result is not None:
+            # What the call did, for whoever reads the CI report: the transcript `companion simulate` prints.
+            case.system_out = render(outcome.result, ani=outcome.scenario.call["ani"],
+                                     conversation_id=conversation_id(outcome.scenario))
         suite.add_testcase(case)
     document = JUnitXml("companion test")
     for suite in suites.values():

@@ -117,6 +117,8 @@ def test_junit_xml_parses_with_a_junit_library(companion, tmp_path):
     error, = broken["unstubbed action"].result
     assert isinstance(error, Error)
     assert "neither stubs it" in error.text
+    assert "callData 'Companion call context'" in broken["wrong queue"].system_out  # the transcript
+    assert "-> timeout" in broken["wrong queue"].system_out
     passed = list(suites[str(tmp_path / "sample.scenarios.yaml")])
     assert len(passed) == 7 and all(case.is_passed for case in passed)
 
@@ -242,3 +244,31 @@ def test_companion_check_of_a_folder_leaves_scenario_files_out(companion):
     run = companion("check", "architect/")
     assert "scenarios.yaml" not in run.stdout
     assert "0 error(s), 0 warning(s)" in run.stdout
+
+
+def test_a_stub_for_an_action_the_folder_lacks_is_an_error_naming_the_ones_there(companion, tmp_path):
+    path = scenario_file(tmp_path, """\
+        scenarios:
+          - name: misspelt stub
+            call: {ani: "tel:+13175550116"}
+            actions: {Companion Get Call Contxt: failure}
+            expect: {disposition: disconnect}
+        """)
+    run = companion("test", path)
+    assert run.returncode == 1
+    assert ("scenarios[0].actions: no data action named 'Companion Get Call Contxt' in "
+            f"{ROOT}/architect/data-actions; actions there: Companion Get Call Context, Companion Get Customer, "
+            "Companion Get Trace Context") in run.stdout
+
+
+def test_verbose_prints_what_a_failing_call_did(companion, tmp_path):
+    path = scenario_file(tmp_path, """\
+        scenarios:
+          - name: failure path expected ok
+            call: {ani: "tel:+13175550116"}
+            actions: {Companion Get Call Context: failure}
+            expect: {participantDataIncludes: {companion.status: ok}}
+        """)
+    quiet, verbose = companion("test", path).stdout, companion("test", path, "-v").stdout
+    assert "what the call did:" not in quiet
+    assert "what the call did:" in verbose and "Companion Get Call Context -> failure" in verbose
