@@ -10,6 +10,50 @@ import pytest
 
 from architect.testing import SCENARIO_SUFFIX as SUFFIX
 
+_OUTCOMES = pytest.StashKey[list]()  # every scenario outcome of the session, for --flow-coverage
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("companion scenarios")
+    group.addoption("--flow-coverage", action="store_true",
+                    help="After the run, print the branches of each flow the scenario files took (companion test "
+                         "--coverage).")
+    group.addoption("--flow-coverage-fail-under", type=float, metavar="PERCENT",
+                    help="Fail the run when a flow's branch coverage is below PERCENT (implies --flow-coverage).")
+
+
+def pytest_configure(config):
+    config.stash[_OUTCOMES] = []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The --flow-coverage report, as `companion test --coverage` prints it."""
+    threshold = config.getoption("--flow-coverage-fail-under")
+    outcomes = config.stash.get(_OUTCOMES, [])
+    if not (config.getoption("--flow-coverage") or threshold is not None) or not outcomes:
+        return
+    from architect.testing.coverage import flow_coverage, render_coverage
+
+    coverages = flow_coverage(outcomes)
+    terminalreporter.write_sep("-", "flow coverage")
+    terminalreporter.write_line(render_coverage(coverages))
+    below = [c for c in coverages if threshold is not None and c.percent < threshold]
+    for coverage in below:
+        terminalreporter.write_line(f"coverage of {coverage.name} is {coverage.percent:.1f}%, below "
+                                    f"--flow-coverage-fail-under {threshold:g}%", red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # The summary runs after this hook; the threshold is checked here too so the exit status carries it.
+    threshold = session.config.getoption("--flow-coverage-fail-under")
+    outcomes = session.config.stash.get(_OUTCOMES, [])
+    if threshold is None or not outcomes or session.exitstatus != 0:
+        return
+    from architect.testing.coverage import flow_coverage
+
+    if any(c.percent < threshold for c in flow_coverage(outcomes)):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 def pytest_collect_file(file_path, parent):
     """Collect scenario files; other YAML is left alone."""
@@ -54,6 +98,7 @@ class ScenarioItem(pytest.Item):
         from architect.testing.execute import PASSED, run_scenario
 
         outcome = run_scenario(self.scenario, self.prepared)
+        self.config.stash[_OUTCOMES].append(outcome)
         if outcome.status != PASSED:
             raise ScenarioFailed(outcome)
 

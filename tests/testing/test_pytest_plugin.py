@@ -29,10 +29,14 @@ def pytest_in(folder: Path, *args) -> subprocess.CompletedProcess:
                            "-c", "/dev/null", *args], cwd=folder, capture_output=True, text=True, timeout=120)
 
 
-def test_scenario_files_are_collected_and_failures_show_the_diff(tmp_path):
+def test_scenario_files_are_collected_failures_show_the_diff_and_broken_files_are_collection_errors(tmp_path):
     (tmp_path / "sample.scenarios.yaml").write_text(SCENARIOS, encoding="utf-8")
     (tmp_path / "other.yaml").write_text("not: [a scenario file\n", encoding="utf-8")  # not collected
-    run = pytest_in(tmp_path, "-v")
+    (tmp_path / "broken.scenarios.yaml").write_text(textwrap.dedent("""\
+        flow: missing.yaml
+        scenarios: [{name: a, call: {ani: "tel:+1"}, expect: {}}]
+        """), encoding="utf-8")
+    run = pytest_in(tmp_path, "-v", "--continue-on-collection-errors")
     out = run.stdout
     assert run.returncode == 1, out + run.stderr
     assert "sample.scenarios.yaml::failure goes to the default queue PASSED" in out
@@ -40,18 +44,17 @@ def test_scenario_files_are_collected_and_failures_show_the_diff(tmp_path):
     assert "scenario 'timeout expected to reach the VIP queue' failed:" in out
     assert "expect.disposition: expected {queue: VIP Support}, got {queue: General Support}" in out
     assert '-companion.status: "ok"' in out and '+companion.status: "timeout"' in out
-    assert "1 failed, 1 passed" in out and "other.yaml" not in out
+    assert "ERROR collecting broken.scenarios.yaml" in out
+    assert "scenarios[0].expect: {} should be non-empty" in out
+    assert "1 failed, 1 passed, 1 error" in out and "other.yaml" not in out
 
 
-def test_k_selects_scenarios_and_a_broken_file_is_a_collection_error(tmp_path):
-    (tmp_path / "sample.scenarios.yaml").write_text(SCENARIOS, encoding="utf-8")
-    run = pytest_in(tmp_path, "-k", "failure and not timeout")
-    assert run.returncode == 0 and "1 passed, 1 deselected" in run.stdout
-    (tmp_path / "broken.scenarios.yaml").write_text(textwrap.dedent("""\
-        flow: missing.yaml
-        scenarios: [{name: a, call: {ani: "tel:+1"}, expect: {}}]
-        """), encoding="utf-8")
-    run = pytest_in(tmp_path)
-    assert run.returncode == 2
-    assert "ERROR collecting broken.scenarios.yaml" in run.stdout
-    assert "scenarios[0].expect: {} should be non-empty" in run.stdout
+def test_k_selects_scenarios_and_flow_coverage_reports_and_fails_under_a_threshold(tmp_path):
+    # Without the queue-unavailable scenario the VIP transfer's failure output is untaken too: 9/11.
+    sample = ROOT / "architect" / "scenarios" / "companion-sample-inbound-call.scenarios.yaml"
+    run = pytest_in(tmp_path, str(sample), "-k", "not unavailable", "--flow-coverage-fail-under", "85")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "6 passed, 1 deselected" in run.stdout
+    assert "81.8%  9/11 branches  Companion Sample Inbound Call" in run.stdout
+    assert "untaken: transferToAcd: Transfer to VIP queue -> failure" in run.stdout
+    assert "coverage of Companion Sample Inbound Call is 81.8%, below --flow-coverage-fail-under 85%" in run.stdout
