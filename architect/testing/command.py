@@ -1,4 +1,4 @@
-"""`companion test`: run scenario files, print pass or fail with diffs, JUnit XML, flow coverage, graphs."""
+"""`companion test` (scenario files: pass or fail with diffs, JUnit XML, flow coverage, graphs) and `companion graph`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import time
 
 import click
 
-from architect.testing.execute import ERROR, FAILED, PASSED, run_scenarios
-from architect.testing.scenarios import SUFFIX, ScenarioFileError, find_scenario_files, load_scenario_file
+from architect.testing import SCENARIO_SUFFIX
 
-_MARKS = {PASSED: "PASS ", FAILED: "FAIL ", ERROR: "ERROR"}
+# Each command imports what it runs when it runs: `companion graph` needs no scenario machinery.
 
 
 def _selector(keywords: tuple[str, ...]):
@@ -22,8 +21,12 @@ def _selector(keywords: tuple[str, ...]):
 
 
 def _printer(verbose: bool):
+    from architect.testing.execute import ERROR, FAILED, PASSED
+
+    marks = {PASSED: "PASS ", FAILED: "FAIL ", ERROR: "ERROR"}
+
     def print_outcome(outcome) -> None:
-        click.echo(f"{_MARKS[outcome.status]} {outcome.scenario.id}")
+        click.echo(f"{marks[outcome.status]} {outcome.scenario.id}")
         if outcome.status != PASSED:
             for line in outcome.report().splitlines():
                 click.echo(f"      {line}")
@@ -58,13 +61,16 @@ def test_command(paths, keywords, junit_xml, show_coverage, fail_under, graph_di
 
     Exits with 0 when every selected scenario passes (and coverage reaches --fail-under), 1 otherwise.
     """
+    from architect.testing.execute import ERROR, FAILED, PASSED, run_scenarios
+    from architect.testing.scenarios import ScenarioFileError, find_scenario_files, load_scenario_file
+
     started = time.perf_counter()
     try:
         files = [load_scenario_file(path) for path in find_scenario_files(paths or (".",))]
     except ScenarioFileError as exc:
         raise click.ClickException(str(exc)) from None
     if not files:
-        raise click.ClickException(f"no scenario files (*{SUFFIX}) under {', '.join(paths or ('.',))}")
+        raise click.ClickException(f"no scenario files (*{SCENARIO_SUFFIX}) under {', '.join(paths or ('.',))}")
     outcomes = run_scenarios(files, select=_selector(keywords), jobs=jobs, on_outcome=_printer(verbose))
     if not outcomes:
         raise click.ClickException(f"no scenario matches -k {' -k '.join(keywords)}")
