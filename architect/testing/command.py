@@ -1,4 +1,4 @@
-"""`companion test` (scenario files: pass or fail with diffs, JUnit XML, flow coverage, graphs) and `companion graph`."""
+"""`companion test` (scenario files: verdicts with diffs, JUnit XML, coverage, graphs) and `companion graph`."""
 
 from __future__ import annotations
 
