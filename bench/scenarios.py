@@ -78,7 +78,8 @@ def run(runs: int = 200) -> dict:
         serial = statistics.median(_suite_seconds(files, 1) for _ in range(3))
         parallel = statistics.median(_suite_seconds(files, JOBS) for _ in range(3))
     print(f"per scenario (stubbed): run_flow {bare:.2f} ms, run_scenario with its checks {checked:.2f} ms "
-          f"({checked / bare:.2f}x, median of {runs}); loading the flow and actions once per file {loading:.1f} ms; live suite of {LIVE_SCENARIOS} scenarios, service answering "
+          f"({checked / bare:.2f}x, median of {runs}); loading the flow and actions once per file {loading:.1f} ms; "
+          f"live suite of {LIVE_SCENARIOS} scenarios, service answering "
           f"in {SERVICE_DELAY_S * 1000:.0f} ms: one at a time {serial:.2f} s, --jobs {JOBS} {parallel:.2f} s "
           f"({serial / parallel:.2f}x faster)")
     return {"bare_ms": bare, "scenario_ms": checked, "load_ms": loading, "serial_s": serial, "parallel_s": parallel,

@@ -48,7 +48,8 @@ def _printer(verbose: bool):
 @click.option("--junit-xml", "junit_xml", type=click.Path(dir_okay=False, writable=True),
               help="Also write the results as JUnit XML to this file (for CI systems).")
 @click.option("--coverage", "show_coverage", is_flag=True,
-              help="Print the branches taken per flow, as a percentage, and list the untaken ones with their YAML paths.")
+              help="Print the branches taken per flow, as a percentage, and list the untaken ones with their YAML "
+                   "paths.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT",
               help="Fail when a flow's branch coverage is below PERCENT (implies --coverage).")
 @click.option("--graph", "graph_dir", type=click.Path(file_okay=False, writable=True),

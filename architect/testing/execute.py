@@ -102,10 +102,11 @@ def run_scenario(scenario: Scenario, prepared: PreparedFile) -> ScenarioOutcome:
     if unknown:
         # A misspelt stub would otherwise go unnoticed: the real action runs live, or the run stops elsewhere.
         known = ", ".join(prepared.registry.names()) or "none"
+        names = ", ".join(map(repr, unknown))
+        folder = scenario.file.actions or "the actions folder (none given)"
         return ScenarioOutcome(scenario, ERROR, flow=prepared.flow,
-                               error=f"{scenario.yaml_path}.actions: no data action named {', '.join(map(repr, unknown))}"
-                                     f" in {scenario.file.actions or 'the actions folder (none given)'}; actions "
-                                     f"there: {known}")
+                               error=f"{scenario.yaml_path}.actions: no data action named {names} in {folder}; "
+                                     f"actions there: {known}")
     try:
         result = simulate_scenario(scenario, prepared.flow, prepared.registry)
     except SimulationError as exc:

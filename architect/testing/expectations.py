@@ -123,7 +123,8 @@ def _step_matches(text: str, step) -> bool:
 
 def _step_line(step) -> str:
     outcome = step.detail.get("outcome") or step.detail.get("status")
-    return f"      {step.kind}{f' {step.name!r}' if step.name else ''}{f' -> {outcome}' if outcome else ''}  {step.path}"
+    name = f" {step.name!r}" if step.name else ""
+    return f"      {step.kind}{name}{f' -> {outcome}' if outcome else ''}  {step.path}"
 
 
 def _check_path(wanted: list[str], result: FlowResult) -> list[Mismatch]:

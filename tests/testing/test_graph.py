@@ -1,4 +1,4 @@
-"""`companion graph`, `simulate --graph` and `test --graph`: Mermaid text, SVG and HTML, rendered in headless Chromium."""
+"""`companion graph`, `simulate --graph`, `test --graph`: Mermaid text, SVG and HTML, the HTML in headless Chromium."""
 
 import re
 import subprocess

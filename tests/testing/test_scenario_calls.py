@@ -49,7 +49,9 @@ inboundCall:
               evaluate:
                 firstTrue:
                   cases:
-                    - case: {value: {exp: "Task.language == \\"fr\\""}, actions: [{jumpToMenu: {targetMenuRef: "./menus/menu[fr]"}}]}
+                    - case:
+                        value: {exp: "Task.language == \\"fr\\""}
+                        actions: [{jumpToMenu: {targetMenuRef: "./menus/menu[fr]"}}]
                     - case: {value: {exp: "Task.language == \\"de\\""}, actions: [{disconnect: {name: German}}]}
                   default: {actions: [{jumpToMenu: {targetMenuRef: "./menus/menu[main]"}}]}
   menus:
