@@ -16,6 +16,7 @@ BENCHMARKS = {
     "crm_import": "bench.crm_import",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
+    "slow_clients": "bench.slow_clients",
     "scenarios": "bench.scenarios",
 }
 DEFAULT = ["trace"]

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from architect.runtime.flow import Flow, FlowLoadError
-from architect.runtime.flow.runner import branch
+from architect.runtime.flow.outputs import branch
 
 # Actions after which the call never reaches the next action of the same list.
 _LEAVES = frozenset({"disconnect", "transferToFlow", "transferToFlowSecure", "jumpToTask", "jumpToMenu", "endTask",

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from architect.genesys.data_action_format import action_key
 from architect.runtime.actions import ActionDefinitionError, load_action
-
-# Archy references an action by integration instance name + action name, never by id (docs/reference/archy-flows.md §2).
-# An export made in the admin UI appends " - Exported <date> @ <time>" to the name; the action in the org has
-# the name without it, so that suffix is dropped when matching.
-_EXPORT_SUFFIX = re.compile(r"\s+-\s+Exported \d{4}-\d{2}-\d{2} @ \d{2}:\d{2}$")
-
 
 class ActionLookupError(LookupError):
     """No (or more than one) action file matches a callData reference."""
-
-
-def action_key(name: str) -> str:
-    """How a callData action name matches an action file's name."""
-    return _EXPORT_SUFFIX.sub("", name.strip()).casefold()
 
 
 class ActionRegistry:
