@@ -18,6 +18,7 @@ BENCHMARKS = {
     "soak": "bench.soak",
     "overhead": "bench.overhead",
     "slow_clients": "bench.slow_clients",
+    "scenarios": "bench.scenarios",
 }
 DEFAULT = ["trace"]
 
