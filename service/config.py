@@ -16,6 +16,10 @@ PREFIX = "COMPANION_"
 # Used only in demo mode, so trace ids stay stable across demo restarts; never valid outside demo mode.
 DEMO_TRACE_SECRET = "architect-companion-demo-secret-not-for-production"
 MIN_SECRET_LENGTH = 16
+# The SDK sends up to 512 spans per request by default. Encoding a batch is pure-Python work (tens of µs a
+# span) that a gevent worker does on its one event loop, holding every request it serves meanwhile: 64 keeps
+# each pause to a few milliseconds. OTEL_BSP_MAX_EXPORT_BATCH_SIZE still decides when set.
+OTLP_BATCH_SIZE = 64
 
 
 class ConfigError(Exception):
@@ -62,6 +66,8 @@ class Settings:
     threads: int | None = None
     # Where spans go over OTLP/HTTP (resolved from the standard OTEL_* variables); "": tracing off.
     otlp_traces_endpoint: str = ""
+    # Spans per OTLP export request (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, else OTLP_BATCH_SIZE).
+    otlp_batch_size: int = OTLP_BATCH_SIZE
 
     def __repr__(self) -> str:
         # Secrets must never reach a log line or a traceback through repr().
@@ -248,6 +254,7 @@ def read_settings(environ: Mapping[str, str] | None = None, **overrides) -> tupl
         values["otlp_traces_endpoint"] = otlp_traces_endpoint(environ)
     except ConfigError as exc:
         problems.extend(str(exc).splitlines())
+    values["otlp_batch_size"] = otlp_batch_size(environ)
     values.update(overrides)
     settings = Settings(**values)
     try:
@@ -268,6 +275,15 @@ _OTEL_POSITIVE_INTS = ("OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_MAX_QUEUE_SIZE", "OT
                        "OTEL_BSP_EXPORT_TIMEOUT")
 # The one OTLP transport shipped: HTTP with protobuf bodies (OTLP/gRPC would add grpcio to every install).
 OTLP_PROTOCOL = "http/protobuf"
+
+
+def otlp_batch_size(environ: Mapping[str, str]) -> int:
+    """Spans per export request: OTEL_BSP_MAX_EXPORT_BATCH_SIZE, else OTLP_BATCH_SIZE (at most the queue size)."""
+    explicit = _otel(environ, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE")
+    if explicit.isdigit() and int(explicit) > 0:
+        return int(explicit)
+    queue = _otel(environ, "OTEL_BSP_MAX_QUEUE_SIZE")
+    return min(OTLP_BATCH_SIZE, int(queue)) if queue.isdigit() and int(queue) > 0 else OTLP_BATCH_SIZE
 
 
 def _otel(environ: Mapping[str, str], name: str) -> str:
@@ -333,7 +349,7 @@ def otlp_traces_endpoint(environ: Mapping[str, str]) -> str:
                 problems.append(f"{name}: must be a positive whole number")
             else:
                 sizes[name] = int(value)
-    if sizes.get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512) > sizes.get("OTEL_BSP_MAX_QUEUE_SIZE", 2048):
+    if sizes.get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 0) > sizes.get("OTEL_BSP_MAX_QUEUE_SIZE", 2048):
         problems.append("OTEL_BSP_MAX_EXPORT_BATCH_SIZE: must not exceed OTEL_BSP_MAX_QUEUE_SIZE (default 2048)")
     if problems:
         raise ConfigError("\n".join(problems))

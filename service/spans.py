@@ -203,6 +203,7 @@ class SpanRecorder:
 
     def __init__(self, settings: Settings, version: str):
         self._endpoint = settings.otlp_traces_endpoint
+        self._batch_size = settings.otlp_batch_size
         self._secret = effective_trace_secret(settings)
         self._version = version
         self._lock = threading.Lock()
@@ -226,7 +227,7 @@ class SpanRecorder:
             exporter = ExportFailureLog(OTLPSpanExporter(endpoint=self._endpoint), self._endpoint)
             provider = TracerProvider(resource=_resource(self._version), id_generator=self._ids,
                                       shutdown_on_exit=False)
-            provider.add_span_processor(BatchSpanProcessor(exporter))
+            provider.add_span_processor(BatchSpanProcessor(exporter, max_export_batch_size=self._batch_size))
             self._provider = provider
             self._tracer = provider.get_tracer("architect-companion", self._version)
             self._reported.clear()

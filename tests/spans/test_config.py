@@ -100,3 +100,14 @@ def test_companion_serve_lists_otel_problems_with_the_others_and_exits_2(tmp_pat
     assert done.returncode == 2
     assert "OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' is not supported" in done.stderr
     assert "COMPANION_LOG_LEVEL:" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("otel", "expected"), [
+    ({}, 64),
+    ({"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512"}, 512),
+    ({"OTEL_BSP_MAX_QUEUE_SIZE": "16"}, 16),
+])
+def test_export_batches_default_to_64_spans_unless_set(otel, expected):
+    # Encoding a batch holds a gevent worker's event loop; the SDK's 512 would hold it eight times as long.
+    assert load_settings({**BASE, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", **otel}).otlp_batch_size \
+        == expected

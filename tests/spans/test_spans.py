@@ -250,3 +250,16 @@ def test_a_system_continuing_the_traceparent_lands_in_the_same_trace(traced_app,
     (participant,) = by_name(spans, "genesys.participant")
     assert order.trace_id == participant.trace_id == answer["traceId"]
     assert order.parent_span_id == participant.span_id == answer["spanId"]
+
+
+def test_spans_go_out_in_batches_of_the_configured_size(settings_env, receiver, monkeypatch):
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4")
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "600000")  # only a full batch (or the shutdown) sends
+    app = create_app(load_settings({**settings_env, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+                                    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4"}))
+    client = app.test_client()
+    for n in range(4):
+        client.post("/v1/customer", json={"customerId": f"C-{n}"}, headers=AUTH)
+    receiver.wait_for(lambda spans: len(spans) == 4)
+    assert receiver.requests == 1
+    exported(app, receiver)
