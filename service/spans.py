@@ -73,6 +73,9 @@ SHUTDOWN_TIMEOUT_S = 5.0
 REPORTED_MAX = 16_384
 # Once per this many seconds at most, the same export failure is logged again.
 FAILURE_LOG_INTERVAL_S = 60.0
+# After a failed export, batches are dropped unencoded for this long: a receiver that refuses at once (a 401
+# for a wrong API key, a 400) would otherwise cost the full encoding of every batch, to no end.
+PAUSE_AFTER_FAILURE_S = 5.0
 _MAX_ID_CHARS = 128
 
 
@@ -110,27 +113,34 @@ class DerivedIds(IdGenerator):
 
 class ExportFailureLog(SpanExporter):
     """The OTLP exporter, plus one JSON log line when export starts failing (then at most once a minute) and
-    one when it works again, and the companion_span_export_spans_total counter. The SDK's batch thread is the
-    only caller, so no lock is needed."""
+    one when it works again, the companion_span_export_spans_total counter, and a pause after a failure
+    (batches dropped unencoded). The SDK's batch thread is the only caller, so no lock is needed."""
 
-    def __init__(self, exporter: SpanExporter, endpoint: str):
+    def __init__(self, exporter: SpanExporter, endpoint: str, pause_s: float = PAUSE_AFTER_FAILURE_S,
+                 clock=time.monotonic):
         start_span_export_series()
+        self._clock = clock
         self._exporter = exporter
         self._endpoint = endpoint
+        self._pause_s = pause_s
+        self._paused_until = 0.0
         self._failing_since: float | None = None
         self._last_report = 0.0
         self._failed_batches = 0
         self._lost_spans = 0
 
     def export(self, spans) -> SpanExportResult:
+        if self._clock() < self._paused_until:
+            self._lost(spans)
+            return SpanExportResult.FAILURE
         try:
             result = self._exporter.export(spans)
         except Exception:  # the SDK would log it too; here it also counts as a failed batch
             log.exception("span exporter raised", extra={"otlp.endpoint": self._endpoint})
             result = SpanExportResult.FAILURE
-        count_span_export("exported" if result is SpanExportResult.SUCCESS else "failed", len(spans))
-        now = time.monotonic()
+        now = self._clock()
         if result is SpanExportResult.SUCCESS:
+            count_span_export("exported", len(spans))
             if self._failing_since is not None:
                 log.info("span export works again", extra={
                     "otlp.endpoint": self._endpoint, "otlp.failed_batches": self._failed_batches,
@@ -138,8 +148,8 @@ class ExportFailureLog(SpanExporter):
                 self._failing_since = None
                 self._failed_batches = self._lost_spans = 0
             return result
-        self._failed_batches += 1
-        self._lost_spans += len(spans)
+        self._lost(spans)
+        self._paused_until = now + self._pause_s
         if self._failing_since is None or now - self._last_report >= FAILURE_LOG_INTERVAL_S:
             self._failing_since = self._failing_since or now
             self._last_report = now
@@ -147,6 +157,11 @@ class ExportFailureLog(SpanExporter):
                 "otlp.endpoint": self._endpoint, "otlp.failed_batches": self._failed_batches,
                 "otlp.lost_spans": self._lost_spans})
         return result
+
+    def _lost(self, spans) -> None:
+        count_span_export("failed", len(spans))
+        self._failed_batches += 1
+        self._lost_spans += len(spans)
 
     def shutdown(self) -> None:
         self._exporter.shutdown()

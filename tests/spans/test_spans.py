@@ -203,7 +203,7 @@ def test_export_failure_is_logged_once_and_recovery_too(receiver):
     logging.getLogger("companion.spans").addHandler(lines)
     try:
         exporter = ExportFailureLog(OTLPSpanExporter(endpoint=f"{receiver.endpoint}/v1/traces", timeout=1),
-                                    "the-endpoint")
+                                    "the-endpoint", pause_s=0)
         span = TracerProvider().get_tracer("test").start_span("one")
         span.end()
         receiver.refuse_with = 400  # not retried by the exporter: each export fails at once
@@ -263,3 +263,21 @@ def test_spans_go_out_in_batches_of_the_configured_size(settings_env, receiver, 
     receiver.wait_for(lambda spans: len(spans) == 4)
     assert receiver.requests == 1
     exported(app, receiver)
+
+
+def test_after_a_refused_export_batches_are_dropped_unencoded_for_a_while(receiver):
+    # A receiver that refuses at once (400, or 401 for a wrong API key) must not cost every batch its encoding.
+    now = [1000.0]
+    exporter = ExportFailureLog(OTLPSpanExporter(endpoint=f"{receiver.endpoint}/v1/traces", timeout=1),
+                                "the-endpoint", pause_s=5.0, clock=lambda: now[0])
+    span = TracerProvider().get_tracer("test").start_span("one")
+    span.end()
+    receiver.refuse_with = 400
+    results = [exporter.export([span]) for _ in range(5)]
+    assert results == [SpanExportResult.FAILURE] * 5
+    assert receiver.requests == 1
+    receiver.refuse_with = 0
+    now[0] += 4.9
+    assert exporter.export([span]) is SpanExportResult.FAILURE and receiver.requests == 1
+    now[0] += 0.2
+    assert exporter.export([span]) is SpanExportResult.SUCCESS and receiver.requests == 2
