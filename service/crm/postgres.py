@@ -173,8 +173,7 @@ class PostgresBackend:
             with psycopg.connect(self._connect, autocommit=True) as connection:
                 problem = schema_problem(connection)
         except psycopg.OperationalError as exc:
-            if exc.sqlstate:
-                # The server answered and refused: wrong password, no such database or role, and so on.
+            if refused_by_server(exc):
                 raise ConfigError(f"COMPANION_DATABASE_URL: {self.target} refused the connection: "
                                   f"{first_line(exc)}") from None
             log.warning("CRM database unreachable at start-up; answering degraded until it is back",
@@ -304,6 +303,18 @@ class PostgresBackend:
     def _breaker_changed(self, state: str) -> None:
         metrics.set_breaker_state(state)
         log.warning("CRM circuit breaker %s", state.replace("_", "-"), extra={"breakerState": state})
+
+
+# Server refusals that pass by themselves: a start-up, a shutdown or a failover in progress, or full slots.
+_TRANSIENT_REFUSALS = ("starting up", "shutting down", "in recovery", "too many", "connection slots", "not yet accepting")
+
+
+def refused_by_server(exc: psycopg.OperationalError) -> bool:
+    """True when the server answered a connection attempt and refused it for good (wrong password, no such
+    database or role): a configuration error. libpq reports these at connection time with the server's
+    "FATAL:" line and no SQLSTATE, so the message is all there is to go by."""
+    message = str(exc)
+    return "FATAL:" in message and not any(words in message for words in _TRANSIENT_REFUSALS)
 
 
 def connection_broken(exc: psycopg.OperationalError) -> bool:
