@@ -1,0 +1,72 @@
+"""PostgreSQL CRM with 1,000,000 customers: `companion crm import --database-url` of the million rows, then
+POST /v1/customer against it, the same customers in SQLite, and bare Flask, in the same run (issue 16)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.crm_import import ROWS
+from bench.crm_import import million_csv
+from bench.crm_import import million_db
+from bench.customer import request_bodies
+from bench.harness import compare_sides
+from tests.postgres_server import PostgresServer
+
+TARGET_IMPORT_SECONDS = 60.0
+# PostgreSQL lookups cross a socket to another process where SQLite reads a memory map: allowed to cost
+# more, but not to fall far behind the embedded store.
+TARGET_RATIO_TO_SQLITE = 0.80
+TARGET_P99_MS = 50.0
+
+
+def import_into(url: str, csv_path: Path) -> float:
+    """Run the real `companion crm import --database-url`; the wall-clock seconds it took."""
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("companion")), "crm", "import", str(csv_path), "--database-url", url],
+        capture_output=True, text=True, check=False,
+    )
+    seconds = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise RuntimeError(f"import failed ({completed.returncode}):\n{completed.stderr[-2000:]}")
+    return seconds
+
+
+def run(seconds: float = 10.0, rows: int = ROWS) -> dict:
+    """Import the million rows into a fresh, durable PostgreSQL server; load the three servers in turns."""
+    source = million_csv(rows)
+    sqlite_db = million_db(rows)
+    bodies = request_bodies(sqlite_db)
+    # durable: fsync and full-page writes on, as on a real server (the tests turn them off).
+    with PostgresServer(durable=True) as server:
+        url = server.create_database("crm")
+        import_seconds = import_into(url, source)
+        print(f"{'crm import --database-url':<28} {rows:>9,} rows  {import_seconds:7.1f} s  "
+              f"{rows / import_seconds:>9,.0f} rows/s  (target < {TARGET_IMPORT_SECONDS:.0f} s)")
+        postgres, sqlite, baseline = compare_sides(
+            "/v1/customer", bodies,
+            [("POST /v1/customer (1M, pg)", {"COMPANION_CRM_BACKEND": "postgres", "COMPANION_DATABASE_URL": url}, None),
+             ("POST /v1/customer (1M, sqlite)", {"COMPANION_SQLITE_PATH": str(sqlite_db)}, None),
+             ("bare Flask baseline", None, "bench.baseline:app")],
+            seconds=seconds,
+        )
+    for result in (postgres, sqlite, baseline):
+        print(result.line())
+    to_sqlite = postgres.rps / sqlite.rps if sqlite.rps else 0.0
+    to_baseline = postgres.rps / baseline.rps if baseline.rps else 0.0
+    print(f"{'ratio postgres / sqlite':<28} {to_sqlite:>9.2f}")
+    print(f"{'ratio postgres / bare Flask':<28} {to_baseline:>9.2f}")
+    print(f"{'ratio sqlite / bare Flask':<28} {sqlite.rps / baseline.rps if baseline.rps else 0.0:>9.2f}")
+    met = (import_seconds < TARGET_IMPORT_SECONDS and to_sqlite >= TARGET_RATIO_TO_SQLITE
+           and postgres.p99_ms < TARGET_P99_MS and postgres.errors == 0)
+    print(f"targets: import < {TARGET_IMPORT_SECONDS:.0f} s, postgres/sqlite >= {TARGET_RATIO_TO_SQLITE}, "
+          f"p99 < {TARGET_P99_MS} ms, no errors -> {'MET' if met else 'MISSED'}")
+    return {"import_seconds": import_seconds, "ratio_to_sqlite": to_sqlite, "ratio_to_baseline": to_baseline,
+            "postgres": postgres, "sqlite": sqlite, "baseline": baseline, "met": met}
+
+
+if __name__ == "__main__":
+    run()
