@@ -102,12 +102,32 @@ def _replace(cursor: psycopg.Cursor, rows: Iterator[tuple], report: ImportReport
         cursor.execute(statement)
     # Planner statistics come with the new table, so the first lookups after the swap use the indexes.
     cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(STAGING_TABLE)))
+    if store.has_table:
+        _copy_grants(cursor, TABLE, STAGING_TABLE)
     cursor.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
     if store.has_table:
         cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(TABLE)))
     cursor.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(STAGING_TABLE), sql.Identifier(TABLE)))
     for statement in rename_indexes(STAGING_TABLE, TABLE):
         cursor.execute(statement)
+
+
+# Every privilege on a table other than its owner's, one row per (grantee, privilege); grantee 0 is PUBLIC.
+# aclexplode: https://www.postgresql.org/docs/current/functions-info.html#FUNCTIONS-ACLITEM-FN-TABLE
+_GRANTS = (
+    "SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE a.grantee::regrole::text END, a.privilege_type, a.is_grantable "
+    "FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = to_regclass(%s) AND a.grantee <> c.relowner"
+)
+
+
+def _copy_grants(cursor: psycopg.Cursor, source: str, target: str) -> None:
+    """GRANT on target what source grants to others, so the service's read-only role keeps reading after a
+    replace (the new table would otherwise be readable by its owner alone)."""
+    for role, privilege, grantable in cursor.execute(_GRANTS, (source,)).fetchall():
+        # role comes from the catalog as regrole text, already quoted where it needs to be.
+        cursor.execute(sql.SQL("GRANT {} ON {} TO {}{}").format(
+            sql.SQL(privilege), sql.Identifier(target), sql.SQL(role) if role else sql.SQL("PUBLIC"),
+            sql.SQL(" WITH GRANT OPTION") if grantable else sql.SQL("")))
 
 
 def _upsert(cursor: psycopg.Cursor, rows: Iterator[tuple], report: ImportReport, store: _Store) -> None:

@@ -237,3 +237,16 @@ def test_cli_errors_name_the_database_and_never_the_password(tmp_path):
     assert "s3cret" not in result.stderr + result.stdout
     both = run_cli(str(path), "--db", str(tmp_path / "x.sqlite3"), "--database-url", "postgresql://h/db")
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_a_replace_import_keeps_what_the_old_table_granted_to_the_services_role(existing, postgres, tmp_path):
+    with psycopg.connect(existing, autocommit=True) as admin:
+        admin.execute("DO $$ BEGIN CREATE ROLE companion_reader LOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+        admin.execute("GRANT SELECT ON customers, companion_crm_schema TO companion_reader")
+    import_csv_postgres(write_csv(tmp_path / "new.csv", [customer(1, segment="new")]), existing, RULES,
+                        on_reject=pytest.fail)
+    reader_url = existing.replace(f"{existing.split('://', 1)[1].split('@', 1)[0]}@", "companion_reader@")
+    with psycopg.connect(reader_url) as reader:
+        assert reader.execute("SELECT segment FROM customers").fetchall() == [("new",)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute("DELETE FROM customers")
