@@ -52,6 +52,8 @@ RULES: dict[str, tuple[str, str]] = {
     "FL010": (WARNING, "failureOutputs bound to variables in a call flow (§2)"),
     "FL011": (ERROR, "a mapping used as a key: an unquoted {{placeholder}} (§4, §6)"),
     "FL012": (WARNING, "not an Archy flow, task or options file"),
+    "FL013": (INFO, "callData action not among the data actions checked: its inputs and outputs were not cross-checked"),
+    "FL014": (INFO, "callData actions cross-checked against data-action files found beside the flow"),
 }
 
 

@@ -172,9 +172,9 @@ class _FlowChecker:
                         continue
                     base = join_path(join_path(join_path(join_path(path, "category"), str(integration)), "dataAction"), str(name))
                     action = self.actions.get(action_key(str(name))) if isinstance(name, str) else None
-                    self._check_binding(binding, base, action, call_flow)
+                    self._check_binding(binding, base, action, call_flow, name=str(name))
 
-    def _check_binding(self, binding: Mapping, base: str, action: dict | None, call_flow: bool) -> None:
+    def _check_binding(self, binding: Mapping, base: str, action: dict | None, call_flow: bool, *, name: str) -> None:
         failure = binding.get("failureOutputs")
         if call_flow and isinstance(failure, Mapping):
             for output, target in failure.items():
@@ -187,6 +187,9 @@ class _FlowChecker:
                         "call flows cannot bind failure outputs; leave them out or set noValue: true",
                     )
         if action is None:
+            self.add(binding, next(iter(binding), None), base, "FL013",
+                     f"data action {name!r} was not among the files checked: its inputs and outputs were not "
+                     "cross-checked; give its file or folder too (companion check FLOW.yaml DATA-ACTIONS/)")
             return
         contract = action.get("contract") or {}
         input_schema = (contract.get("input") or {}).get("inputSchema") or {}

@@ -1,5 +1,6 @@
 """docs/deploying.md stays true: its settings exist and its commands do what it says."""
 
+import json
 import os
 import re
 import signal
@@ -49,7 +50,7 @@ def test_companion_serve_then_probe_scrape_and_sigterm_as_the_doc_shows(tmp_path
                                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
-        while not (match := re.search(r"is listening on (http://\S+)", log.read_text())) and time.monotonic() < deadline:
+        while not (match := re.search(r"is listening on (http://[^\s\",]+)", log.read_text())) and time.monotonic() < deadline:
             assert process.poll() is None, log.read_text()
             time.sleep(0.05)
         assert match, log.read_text()
@@ -60,6 +61,10 @@ def test_companion_serve_then_probe_scrape_and_sigterm_as_the_doc_shows(tmp_path
         assert scraped.status_code == 200 and "companion_http_requests_in_flight" in scraped.text
         process.send_signal(signal.SIGTERM)
         assert process.wait(25) == 0
+        # In production every line on stderr is JSON, gunicorn's own lines (start, workers, shutdown) included.
+        lines = [line for line in log.read_text().splitlines() if line.strip()]
+        loggers = {json.loads(line)["logger"] for line in lines}
+        assert {"gunicorn.error", "companion.serving", "companion.access"} <= loggers, lines
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)

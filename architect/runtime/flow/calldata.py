@@ -105,6 +105,10 @@ def call_data(runner, body, path):
     else:
         detail["error"] = result.error
     detail["request"] = result.request
+    if result.local_faults:
+        detail["localFaults"] = result.local_faults
+        runner.result.localFaults.extend({"action": name, "path": path, "fault": fault}
+                                         for fault in result.local_faults)
     detail["actionSteps"] = [{"name": s.name, "ok": s.ok, **({"error": s.error} if s.error else {})}
                              for s in result.steps]
     step = runner.record("callData", path, body.get("name"), **detail)

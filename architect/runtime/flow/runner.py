@@ -30,7 +30,7 @@ def branch(outputs, name: str):
         return None
     entry = outputs.get(name)
     if entry is None and name in ("yes", "no"):
-        entry = outputs.get(name == "yes")  # PyYAML reads unquoted yes:/no: keys as True/False (§4)
+        entry = outputs.get(name == "yes")  # a YAML 1.1 reader makes unquoted yes:/no: keys True/False
     if entry is None:
         return None
     if isinstance(entry, dict):
