@@ -47,6 +47,10 @@ def backend_problems(settings: Settings) -> list[str]:
         from service.crm.http import config_problems
 
         return config_problems(settings)
+    if settings.crm_backend == "postgres":
+        from service.crm.postgres import startup_problems
+
+        return startup_problems(settings)
     return []
 
 

@@ -82,6 +82,17 @@ def connection_string(url: str, connect_timeout_s: float) -> str:
     return conninfo.make_conninfo(url, **{k: v for k, v in extra.items() if k not in given})
 
 
+def startup_problems(settings: Settings) -> list[str]:
+    """One line per problem with the PostgreSQL settings or database (for the start-up checks); an
+    unreachable database is none (the service starts degraded)."""
+    try:
+        backend = PostgresBackend(settings)
+    except ConfigError as exc:
+        return str(exc).splitlines()
+    problem = backend.schema_problem()
+    return [problem] if problem else []
+
+
 def _failure_reason(exc: BaseException) -> tuple[str, str]:
     """(outcome, reason) for a failed lookup; reasons name no key and no credential."""
     if isinstance(exc, psycopg_pool.PoolTimeout):
@@ -169,20 +180,26 @@ class PostgresBackend:
 
         :raise ConfigError: naming COMPANION_DATABASE_URL.
         """
+        problem = self.schema_problem()
+        if problem:
+            raise ConfigError(problem)
+
+    def schema_problem(self) -> str | None:
+        """check_schema's verdict as one line naming COMPANION_DATABASE_URL, or None (also when unreachable)."""
         try:
             with psycopg.connect(self._connect, autocommit=True) as connection:
                 problem = schema_problem(connection)
         except psycopg.OperationalError as exc:
             if refused_by_server(exc):
-                raise ConfigError(f"COMPANION_DATABASE_URL: {self.target} refused the connection: "
-                                  f"{first_line(exc)}") from None
+                return f"COMPANION_DATABASE_URL: {self.target} refused the connection: {first_line(exc)}"
             log.warning("CRM database unreachable at start-up; answering degraded until it is back",
                         extra={"database": self.target, "error": first_line(exc)})
-            return
+            return None
         except psycopg.Error as exc:
-            raise ConfigError(f"COMPANION_DATABASE_URL: {self.target}: {first_line(exc)}") from None
+            return f"COMPANION_DATABASE_URL: {self.target}: {first_line(exc)}"
         if problem:
-            raise ConfigError(f"COMPANION_DATABASE_URL: {self.target}: {problem}; {_HOW_TO_CREATE}")
+            return f"COMPANION_DATABASE_URL: {self.target}: {problem}; {_HOW_TO_CREATE}"
+        return None
 
     # -- CrmBackend ----------------------------------------------------------------------------------
 

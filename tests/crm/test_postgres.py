@@ -3,7 +3,11 @@ database that is down, hung, locked or restarted does to lookups and readiness."
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -272,3 +276,19 @@ def test_through_the_app_a_database_outage_is_never_a_5xx_and_readiness_follows_
         assert body["found"] is True and body["degraded"] is False and body["source"] == "postgres"
     finally:
         proxy.stop()
+
+
+def test_companion_serve_with_a_database_of_another_schema_version_exits_2_naming_the_setting(postgres, tmp_path):
+    url = postgres.create_database("serve_future_crm")
+    import_csv_postgres(write_csv(tmp_path / "a.csv", [customer(1)]), url, RULES, on_reject=pytest.fail)
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("UPDATE companion_crm_schema SET version = 3")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
+    env.update({"COMPANION_API_KEYS": API_KEY, "COMPANION_TRACE_SECRET": TRACE_SECRET,
+                "COMPANION_CRM_BACKEND": "postgres", "COMPANION_DATABASE_URL": url})
+    completed = subprocess.run([str(Path(sys.executable).with_name("companion")), "serve", "--port", "0"],
+                               env=env, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert "COMPANION_DATABASE_URL: 127.0.0.1:" in completed.stderr
+    assert "has CRM schema version 3; this version of the service reads version 1" in completed.stderr
