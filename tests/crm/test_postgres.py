@@ -292,3 +292,13 @@ def test_companion_serve_with_a_database_of_another_schema_version_exits_2_namin
     assert "Traceback" not in completed.stderr
     assert "COMPANION_DATABASE_URL: 127.0.0.1:" in completed.stderr
     assert "has CRM schema version 3; this version of the service reads version 1" in completed.stderr
+
+
+def test_a_service_on_another_backend_never_imports_psycopg(demo_db):
+    code = ("import sys; from service import create_app; from service.config import load_settings; "
+            f"create_app(load_settings({{'COMPANION_DEMO': '1', 'COMPANION_SQLITE_PATH': {str(demo_db)!r}}})); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'psycopg_pool')"
+            " or m.startswith('service.crm.postgres')))")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[]"
