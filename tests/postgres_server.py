@@ -123,6 +123,24 @@ class PostgresServer:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far: the postmaster, its live processes and the ones it reaped
+        (a closed connection's backend), from /proc (Linux)."""
+        pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def fields(process: int) -> list[str]:
+            return Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+
+        own = fields(pid)
+        total = sum(int(own[i]) for i in (11, 12, 13, 14))  # utime, stime, cutime, cstime
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for child in children:
+            with contextlib.suppress(OSError):
+                child_fields = fields(int(child))
+                total += int(child_fields[11]) + int(child_fields[12])
+        return total / tick
+
     def log_text(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")
