@@ -53,14 +53,13 @@ def url_problem(url: str) -> str | None:
     """None when url is a libpq connection URL or key=value string; otherwise why not (without the URL,
     which may hold a password)."""
     try:
-        parts = conninfo.conninfo_to_dict(url)
+        # Even "postgresql://" is valid: every part then comes from libpq's defaults and PG* variables.
+        conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError:
         return (
             "is not a valid libpq connection string; expected postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
             " (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING)"
         )
-    if not parts:
-        return "is empty"
     return None
 
 
@@ -70,9 +69,12 @@ def describe_target(url: str) -> str:
         parts = conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError:
         return "the database"
-    host = parts.get("host") or parts.get("hostaddr") or "localhost"
-    port = parts.get("port") or "5432"
-    return f"{host}:{port}/{parts.get('dbname') or parts.get('user') or ''}".rstrip("/")
+    hosts = (parts.get("host") or parts.get("hostaddr") or "localhost").split(",")
+    ports = (parts.get("port") or "5432").split(",")
+    # Several hosts may come with one port for all or one port each (libpq's multi-host form).
+    ports = ports * len(hosts) if len(ports) == 1 else ports
+    where = ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in zip(hosts, ports))
+    return f"{where}/{parts.get('dbname') or parts.get('user') or ''}".rstrip("/")
 
 
 def connection_string(url: str, connect_timeout_s: float) -> str:

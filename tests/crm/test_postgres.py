@@ -302,3 +302,31 @@ def test_a_service_on_another_backend_never_imports_psycopg(demo_db):
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "[]"
+
+
+LIBPQ_EXAMPLES = (Path(__file__).parent / "libpq-examples" / "connection-strings.txt").read_text().splitlines()
+
+
+@pytest.mark.parametrize("url", LIBPQ_EXAMPLES)
+def test_every_connection_string_of_the_libpq_manual_is_accepted_and_shown_without_its_password(url):
+    from psycopg import conninfo
+
+    from service.crm.postgres import connection_string
+    from service.crm.postgres import describe_target
+    from service.crm.postgres import url_problem
+
+    assert url_problem(url) is None
+    assert PostgresBackend(pg_settings(url)).target == describe_target(url)
+    assert "secret" not in describe_target(url)
+    given, used = conninfo.conninfo_to_dict(url), conninfo.conninfo_to_dict(connection_string(url, 0.15))
+    assert {k: v for k, v in used.items() if k in given} == given
+    assert used["application_name"] == given.get("application_name", "architect-companion")
+    assert used["connect_timeout"] == given.get("connect_timeout", "2")
+
+
+def test_targets_name_each_host_with_its_port():
+    from service.crm.postgres import describe_target
+
+    assert describe_target("postgresql://host1:123,host2:456/somedb") == "host1:123,host2:456/somedb"
+    assert describe_target("postgresql://u:pw@[2001:db8::1234]/database") == "[2001:db8::1234]:5432/database"
+    assert describe_target("host=a,b port=6432 dbname=crm") == "a:6432,b:6432/crm"
