@@ -279,9 +279,10 @@ def compare_sides(
     connections: int = 16,
     seconds: float = 10.0,
     rounds: int = 5,
-) -> list[LoadResult]:
+) -> list[list[LoadResult]]:
     """compare_with_baseline for any number of servers: each side is (label, env, app); all run at once and
-    take turns, `rounds` short runs each, so load from elsewhere lands on every side alike."""
+    take turns, `rounds` short runs each, so load from elsewhere lands on every side alike. Returns each
+    side's rounds (combine them with combine_rounds)."""
     servers = []
     try:
         for _label, env, app in sides:
@@ -298,4 +299,9 @@ def compare_sides(
         for server in servers:
             server.stop()
             Path(server.log_path).unlink(missing_ok=True)
-    return [_combine(results) for results in runs]
+    return runs
+
+
+def combine_rounds(results: list[LoadResult]) -> LoadResult:
+    """One side's rounds as one result: requests and seconds summed, p50/p99 the rounds' median, max the largest."""
+    return _combine(results)
