@@ -62,7 +62,8 @@ def run(seconds: float = 10.0, rows: int = ROWS) -> dict:
               f"{os.cpu_count()} cores, host load average {load:.1f} at the start")
         runs = compare_sides(
             "/v1/customer", bodies,
-            [(f"POST /v1/customer ({rows // 1000:,}k, pg)", {"COMPANION_CRM_BACKEND": "postgres", "COMPANION_DATABASE_URL": url}, None),
+            [(f"POST /v1/customer ({rows // 1000:,}k, pg)",
+              {"COMPANION_CRM_BACKEND": "postgres", "COMPANION_DATABASE_URL": url}, None),
              (f"POST /v1/customer ({rows // 1000:,}k, sqlite)", {"COMPANION_SQLITE_PATH": str(sqlite_db)}, None),
              ("bare Flask baseline", None, "bench.baseline:app")],
             seconds=seconds,

@@ -80,7 +80,10 @@ def describe_target(url: str) -> str:
 def connection_string(url: str, connect_timeout_s: float) -> str:
     """The URL with our application_name and a libpq connect timeout (values in url win)."""
     given = conninfo.conninfo_to_dict(url)
-    extra = {"application_name": APPLICATION_NAME, "connect_timeout": max(_MIN_CONNECT_TIMEOUT_S, math.ceil(connect_timeout_s))}
+    extra = {
+        "application_name": APPLICATION_NAME,
+        "connect_timeout": max(_MIN_CONNECT_TIMEOUT_S, math.ceil(connect_timeout_s)),
+    }
     return conninfo.make_conninfo(url, **{k: v for k, v in extra.items() if k not in given})
 
 
@@ -273,12 +276,13 @@ class PostgresBackend:
             outcome, value, reason = future.result(timeout=max(0.0, deadline - self._clock()))
         except FutureTimeout:
             future.cancel()
-            outcome, value, reason = "timeout", None, f"the database gave no answer within {self._deadline_s * 1000:.0f} ms"
+            outcome, value, reason = "timeout", None, self._no_answer()
         if outcome in ("hit", "miss"):
             self._breaker.record_success()
         else:
             self._breaker.record_failure()
-            log.warning("CRM database lookup failed", extra={"database": self.target, "outcome": outcome, "reason": reason})
+            log.warning("CRM database lookup failed",
+                        extra={"database": self.target, "outcome": outcome, "reason": reason})
         return outcome, value, reason
 
     def _attempts(self, runtime: _Runtime, query: Callable, keys, deadline: float) -> tuple[str, object, str]:
@@ -287,7 +291,7 @@ class PostgresBackend:
         for attempt in (1, 2):
             remaining = deadline - self._clock()
             if remaining <= 0:
-                return "timeout", None, f"the database gave no answer within {self._deadline_s * 1000:.0f} ms"
+                return "timeout", None, self._no_answer()
             try:
                 with runtime.pool.connection(timeout=min(self._connect_s, remaining)) as connection:
                     if keys is None:
@@ -309,6 +313,9 @@ class PostgresBackend:
             return outcome, None, reason
         return "error", None, "the database connection failed"
 
+    def _no_answer(self) -> str:
+        return f"the database gave no answer within {self._deadline_s * 1000:.0f} ms"
+
     @staticmethod
     def _find(connection: psycopg.Connection, keys: Mapping[str, str]) -> tuple[str, object, str]:
         for key in KEY_ORDER:
@@ -325,7 +332,9 @@ class PostgresBackend:
 
 
 # Server refusals that pass by themselves: a start-up, a shutdown or a failover in progress, or full slots.
-_TRANSIENT_REFUSALS = ("starting up", "shutting down", "in recovery", "too many", "connection slots", "not yet accepting")
+_TRANSIENT_REFUSALS = (
+    "starting up", "shutting down", "in recovery", "too many", "connection slots", "not yet accepting",
+)
 
 
 def refused_by_server(exc: psycopg.OperationalError) -> bool:

@@ -176,7 +176,9 @@ def postgres_writer(url: str, *, upsert: bool = False):
     return write
 
 
-def import_csv_postgres(csv_path: Path, url: str, rules: RowRules, *, upsert: bool = False, **callbacks) -> ImportReport:
+def import_csv_postgres(
+    csv_path: Path, url: str, rules: RowRules, *, upsert: bool = False, **callbacks
+) -> ImportReport:
     """Import a CSV file into the PostgreSQL CRM at url: every customer replaced, or upserted by customerId.
 
     :raise ImportFileError: the file or the database cannot be used; the database is unchanged.

@@ -37,7 +37,8 @@ def _column_type(name: str) -> sql.Composable:
 
 def create_table(table: str) -> sql.Composed:
     """CREATE TABLE for the customers table under the given name (no indexes: they come after the load)."""
-    columns = sql.SQL(",\n    ").join(sql.SQL("{} {}").format(sql.Identifier(name), _column_type(name)) for name in COLUMNS)
+    columns = sql.SQL(",\n    ").join(
+        sql.SQL("{} {}").format(sql.Identifier(name), _column_type(name)) for name in COLUMNS)
     return sql.SQL("CREATE TABLE {} (\n    {}\n)").format(sql.Identifier(table), columns)
 
 
@@ -99,7 +100,8 @@ def schema_problem(connection) -> str | None:
         return "the database has no companion CRM tables yet"
     version = connection.execute(SELECT_VERSION).fetchone()[0]
     if version != SCHEMA_VERSION:
-        return f"the database has CRM schema version {version}; this version of the service reads version {SCHEMA_VERSION}"
+        return (f"the database has CRM schema version {version}; "
+                f"this version of the service reads version {SCHEMA_VERSION}")
     if not has_table:
         return f"the database has no {TABLE} table"
     return None
