@@ -13,7 +13,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 
+from service.cli import cli
 from service.config import load_settings
 from service.crm.importer import ImportFileError
 from service.crm.importer import RowRules
@@ -45,10 +47,9 @@ def rows_of(url: str) -> list[tuple]:
     return [tuple(int(v) if isinstance(v, bool) else v for v in row) for row in rows]
 
 
-def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
-    return subprocess.run([COMPANION, "crm", "import", *args], capture_output=True, text=True,
-                          env={**clean, **(env or {})}, timeout=120)
+def run_cli(*args: str, env: dict | None = None):
+    """`companion crm import ARGS` in this process (the real process is run where signals matter)."""
+    return CliRunner().invoke(cli, ["crm", "import", *args], env=env or {}, catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -218,25 +219,25 @@ def test_ctrl_c_or_kill_midway_leaves_the_database_as_it_was(existing, big_csv, 
 def test_cli_imports_into_the_database_url_and_reports_like_for_sqlite(url, tmp_path):
     path = write_csv(tmp_path / "a.csv", [customer(1), customer(2, tier="bronze"), customer(3)])
     result = run_cli(str(path), "--database-url", url)
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     target = url.split("@", 1)[1]
     assert result.stdout.startswith(f"2 customers imported into {target} (new database), 1 rows rejected, ")
     assert "line 3: tier 'bronze' is not one of standard, silver, gold, platinum" in result.stderr
     again = run_cli(str(path), env={"COMPANION_CRM_BACKEND": "postgres", "COMPANION_DATABASE_URL": url})
-    assert again.returncode == 0 and f"into {target} (every customer replaced)" in again.stdout
+    assert again.exit_code == 0 and f"into {target} (every customer replaced)" in again.stdout
     upsert = run_cli(str(path), "--upsert", "--database-url", url)
-    assert upsert.returncode == 0 and "replaced" not in upsert.stdout
+    assert upsert.exit_code == 0 and "replaced" not in upsert.stdout
     assert len(rows_of(url)) == 2
 
 
 def test_cli_errors_name_the_database_and_never_the_password(tmp_path):
     path = write_csv(tmp_path / "a.csv", [customer(1)])
     result = run_cli(str(path), "--database-url", "postgresql://crm:s3cret-pw@127.0.0.1:1/crm")
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert "error: cannot connect to 127.0.0.1:1/crm" in result.stderr and "127.0.0.1:1/crm is unchanged" in result.stderr
     assert "s3cret" not in result.stderr + result.stdout
     both = run_cli(str(path), "--db", str(tmp_path / "x.sqlite3"), "--database-url", "postgresql://h/db")
-    assert both.returncode == 2 and "not both" in both.stderr
+    assert both.exit_code == 2 and "not both" in both.stderr
 
 
 def test_a_replace_import_keeps_what_the_old_table_granted_to_the_services_role(existing, postgres, tmp_path):
