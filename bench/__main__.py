@@ -14,6 +14,7 @@ BENCHMARKS = {
     "flow_runner": "bench.flow_runner",
     "customer": "bench.customer",
     "customer_http": "bench.customer_http",
+    "customer_postgres": "bench.customer_postgres",
     "crm_import": "bench.crm_import",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
