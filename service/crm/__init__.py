@@ -23,11 +23,30 @@ def _sqlite_backend(settings: Settings) -> CrmBackend:
     if settings.demo and not path.exists():
         # `make serve` from a fresh clone: the demo needs customers to find.
         count = create_demo_database(path)
-        log.warning("created the demo CRM database", extra={"path": str(path), "customers": count})
+        log.info("created the demo CRM database", extra={"path": str(path), "customers": count})
     problem = database_problem(path)
     if problem:
         raise ConfigError(f"COMPANION_SQLITE_PATH: {problem}; {_HOW_TO_CREATE}")
     return SqliteBackend(path)
+
+
+def backend_problems(settings: Settings) -> list[str]:
+    """One line per problem with the configured backend (its database or its CRM settings), without opening it.
+
+    A demo whose database does not exist yet has none: start-up creates it.
+    """
+    if settings.crm_backend == "sqlite":
+        from service.crm.sqlite import database_problem
+
+        if settings.demo and not settings.sqlite_path.exists():
+            return []
+        problem = database_problem(settings.sqlite_path)
+        return [f"COMPANION_SQLITE_PATH: {problem}; {_HOW_TO_CREATE}"] if problem else []
+    if settings.crm_backend == "http":
+        from service.crm.http import config_problems
+
+        return config_problems(settings)
+    return []
 
 
 def build_backend(settings: Settings) -> CrmBackend:
