@@ -4,7 +4,9 @@ Why these values: the service is I/O-bound (it waits on a CRM over HTTP, and on 
 requests), so each worker is a gevent worker: one greenlet per connection, however slowly it sends. A
 thread-pool worker (gthread) reads a request in a pool thread, so a few dozen sockets trickling a byte
 every 2 s took all 16 threads and legitimate requests timed out; with gevent 500 such sockets leave a
-legitimate request's p99 in milliseconds (bench/slow_clients.py, docs/deploying.md "Slow clients").
+legitimate request's p99 in milliseconds (bench/slow_clients.py, docs/deploying.md §8). Our subclass
+(service/gevent_worker.py) only spreads each connection's read deadline, so sockets opened together are
+not cut, and do not reconnect, together.
 gunicorn's own guidance: a buffering proxy in front, or an async worker (https://gunicorn.org/design).
 The worker count follows the cores so the CPU-bound part (JSON, HMAC, Flask) runs in parallel despite
 the GIL. Override with COMPANION_WORKERS (and COMPANION_BIND) without editing this file.
@@ -73,7 +75,7 @@ except SystemExit:
     raise
 
 bind = _settings.bind
-worker_class = "gevent"
+worker_class = "service.gevent_worker.SpreadDeadlineGeventWorker"
 # Connections per worker, slow ones included (gunicorn's default); past it a worker stops accepting.
 worker_connections = 1000
 workers = _settings.workers
