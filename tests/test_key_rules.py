@@ -78,5 +78,5 @@ def test_demo_mode_never_prints_a_configured_key(demo_db):
            "COMPANION_WORKERS": "1"}
     with GunicornServer(env) as server:
         log = server.log_text()
-    assert "is listening on" in log and "not shown" in log
+    assert "is listening on" in log and "API key: the one in COMPANION_API_KEYS" in log
     assert API_KEY not in log
