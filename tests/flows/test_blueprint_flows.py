@@ -247,3 +247,41 @@ def test_the_coverage_table_in_docs_lists_every_real_flow():
     assert sorted(name.strip() for name, _kind, _done in rows) == files
     done = sum(1 for _name, _kind, end in rows if end.strip() == "yes")
     assert f"{done} of {len(files)} real flows simulate end to end" in table
+
+
+# --- orbit-parked-call-retrieval.yaml: {{data_action_name_1}}: keys, lit: {{queue_id}}, collections by index -------
+
+
+ORBIT = {"flow_name": "Orbit Retrieval", "division_name": "Home", "data_action_category": "Genesys Cloud Data Actions",
+         "data_action_name_1": "Find Parked Call", "data_action_name_2": "Connect Parked Call",
+         "queue_id": "5f0f2c1e-8e1d-4c55-9a36-5d2b8f3c7a10"}
+
+
+def test_the_orbit_number_finds_the_parked_call_and_connects_it(tmp_path):
+    write_action(tmp_path, "Find Parked Call", path="/find",
+                 input_properties={name: {"type": "string"} for name in
+                                   ("startDate", "endDate", "externalTag", "holdingQueueId")},
+                 output_properties={"conversationID": {"type": "array", "items": {"type": "string"}},
+                                    "participantID": {"type": "array", "items": {"type": "string"}}})
+    write_action(tmp_path, "Connect Parked Call", path="/connect",
+                 input_properties={name: {"type": "string"} for name in ("conversationId", "participantId", "address")})
+    with StubServer() as stub:
+        stub.answer("POST", "/find", json_body={"conversationID": ["conv-parked", "conv-other"],
+                                                "participantID": ["part-parked", "part-other"]})
+        stub.answer("POST", "/connect", json_body={})
+        result = run("orbit-parked-call-retrieval.yaml", ORBIT, dtmf=["12"], actions_dir=tmp_path,
+                     service_url=stub.url, now=dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.timezone.utc))
+        find, connect = (request.json() for request in stub.received)
+    assert find == {"startDate": "2025-03-01T09:00:00.000Z", "endDate": "2025-03-01T12:00:00.000Z",
+                    "externalTag": "12", "holdingQueueId": "5f0f2c1e-8e1d-4c55-9a36-5d2b8f3c7a10"}
+    assert connect == {"conversationId": "conv-parked", "participantId": "part-parked", "address": "+13175550116"}
+    assert audio(result)[-1] == "TTS 'Connecting you now.'"
+    assert result.disposition.kind == "disconnected"
+
+
+def test_the_orbit_hold_in_queue_flow_plays_its_prompts_and_keeps_waiting():
+    result = run("in-queue-orbit-call-park-hold.yaml", {"flow_name": "Orbit Hold"},
+                 current_queue={"name": "Orbit 12", "id": "q-12"})
+    assert audio(result) == ["prompt Prompt.PleaseHoldAsYourCallsRetrieved", "prompt PromptSystem.on_hold_music",
+                             "prompt Prompt.PleaseHoldAsYourCallsRetrieved"]
+    assert (result.disposition.kind, result.disposition.queue) == ("waiting_in_queue", "Orbit 12")
