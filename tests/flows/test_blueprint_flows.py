@@ -227,16 +227,6 @@ def test_a_bad_estimated_wait_time_is_a_usage_error():
     assert "expected ISO 8601 (PT4M30S) or seconds (270), got 'soon'" in result.output
 
 
-def test_the_workflow_flow_stops_naming_its_type():
-    from architect.runtime.flow import UnsupportedFeatureError
-
-    flow = load("ani-blacklist-workflow.yaml", {"flow_name": "Blacklist", "division": "Home",
-                                                "default_language": "en-us", "data_table": "Blacklist",
-                                                "data_action_category": "Genesys", "data_action_name": "Disconnect"})
-    with pytest.raises(UnsupportedFeatureError, match="flow type workflow is not simulated"):
-        run_flow(flow, ani=ANI, conversation_id="c")
-
-
 def test_the_coverage_table_in_docs_lists_every_real_flow():
     docs = (Path(__file__).resolve().parents[2] / "docs" / "flows.md").read_text(encoding="utf-8")
     table = docs.split("## Real flows: what simulates end to end", 1)[1]
@@ -285,3 +275,35 @@ def test_the_orbit_hold_in_queue_flow_plays_its_prompts_and_keeps_waiting():
     assert audio(result) == ["prompt Prompt.PleaseHoldAsYourCallsRetrieved", "prompt PromptSystem.on_hold_music",
                              "prompt Prompt.PleaseHoldAsYourCallsRetrieved"]
     assert (result.disposition.kind, result.disposition.queue) == ("waiting_in_queue", "Orbit 12")
+
+
+# --- ani-blacklist-workflow.yaml: a workflow (isInput variables, setConversationData, endWorkflow) ---------------
+
+
+BLACKLIST = {"flow_name": "Blacklist", "division": "Home", "default_language": "en-us", "data_table": "Blacklist",
+             "data_action_category": "Genesys Cloud Data Actions", "data_action_name": "Disconnect Conversation"}
+
+
+@pytest.mark.parametrize(("rows", "blacklisted"), [({"13175550116": {"key": "13175550116"}}, True), ({}, False)])
+def test_the_blacklist_workflow_marks_and_disconnects_a_listed_caller(tmp_path, rows, blacklisted):
+    write_action(tmp_path, "Disconnect Conversation", path="/disconnect",
+                 input_properties={"conversationId": {"type": "string"}})
+    with StubServer() as stub:
+        stub.answer("POST", "/disconnect", json_body={})
+        result = run("ani-blacklist-workflow.yaml", BLACKLIST, actions_dir=tmp_path, service_url=stub.url,
+                     data_tables={"Blacklist": rows},
+                     flow_inputs={"Flow.ani": ANI, "Flow.conversationId": "conv-1"})
+        assert [request.json() for request in stub.received] == ([{"conversationId": "conv-1"}] if blacklisted else [])
+    expected = {"TECH_Workflow_ANI": ANI, "TECH_Workflow_ANI_number": "13175550116"}
+    if blacklisted:
+        expected["TECH_Blacklisted"] = "True"
+    assert result.participantData == expected
+    assert result.disposition.kind == "workflow_ended"
+
+
+def test_a_flow_input_the_workflow_does_not_declare_is_an_error():
+    from architect.runtime.flow import SimulationError
+
+    with pytest.raises(SimulationError, match=r"Flow.phone is not an input of this flow \(isInput: true variables: "
+                                              r"Flow.ani, Flow.conversationId\)"):
+        run("ani-blacklist-workflow.yaml", BLACKLIST, flow_inputs={"Flow.phone": ANI})
