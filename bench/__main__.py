@@ -14,10 +14,12 @@ BENCHMARKS = {
     "flow_runner": "bench.flow_runner",
     "customer": "bench.customer",
     "customer_http": "bench.customer_http",
+    "customer_postgres": "bench.customer_postgres",
     "crm_import": "bench.crm_import",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
     "slow_clients": "bench.slow_clients",
+    "scenarios": "bench.scenarios",
 }
 DEFAULT = ["trace"]
 

@@ -13,6 +13,7 @@ from architect.check.findings import Finding
 from architect.check.findings import finding
 from architect.check.flow import check_flow
 from architect.genesys.data_action_format import action_key
+from architect.testing import SCENARIO_SUFFIX
 
 JSON_SUFFIXES = (".json",)
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -28,7 +29,8 @@ def collect_files(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in JSON_SUFFIXES + YAML_SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in JSON_SUFFIXES + YAML_SUFFIXES
+                           and not p.name.endswith(SCENARIO_SUFFIX))  # scenario files: companion test
             files.extend((p, False) for p in found)
         elif path.is_file():
             if path.suffix.lower() not in JSON_SUFFIXES + YAML_SUFFIXES:

@@ -111,15 +111,24 @@ def _call_extras(more: dict) -> dict:
               help="Exit 1 when a data action failed for a reason a real call would not have: the service "
                    "unreachable, a credential refused, a ${credentials.x} or ${input.x} left unresolved.")
 @click.option("-v", "--verbose", is_flag=True, help="Show each step's YAML path and values in full.")
+@click.option("--graph", "graph_file", type=click.Path(dir_okay=False, writable=True),
+              help="Also draw the flow with the call's path highlighted: .mmd or .md (Mermaid), .svg or .html.")
 def simulate_command(flow_file, actions_dir, options_file, ani, dtmf, service_url, credential_pairs,
                      conversation_id, called_address, remote_name, queue_pairs, current_queue, unavailable,
                      schedule_pairs, emergencies, data_pairs, table_pairs, max_steps, as_json, strict, verbose,
-                     **more):
+                     graph_file, **more):
     """Simulate one call through FLOW.yaml: path, audio, data actions, participant data, disposition."""
     if not _ANI.match(ani):
         raise click.BadParameter(f"expected a tel: or sip: address such as tel:+13175550116, got {ani!r}",
                                  param_hint="--ani")
     digits = _digits(dtmf)
+    if graph_file:
+        from architect.testing.graph import GraphError, format_for
+
+        try:
+            format_for(graph_file)
+        except GraphError as exc:
+            raise click.BadParameter(str(exc), param_hint="--graph") from None
     service_url = service_url_option(service_url, "--service-url")
     queue_ids = _pairs(queue_pairs, "--queue")
     schedules = _pairs(schedule_pairs, "--schedule")
@@ -157,12 +166,26 @@ def simulate_command(flow_file, actions_dir, options_file, ani, dtmf, service_ur
         if exc.result is None:
             raise click.ClickException(f"{flow_file}: {exc}") from None
         _show(exc.result, as_json, ani, conversation_id, verbose)
+        _graph(flow, exc.result, graph_file)
         if as_json:  # stdout is the document; say why on stderr, once
             raise click.ClickException(f"{flow_file}: {exc}") from None
         sys.exit(1)  # the transcript names the error once, under Errors
     _show(result, as_json, ani, conversation_id, verbose)
+    _graph(flow, result, graph_file)
     if strict and result.localFaults:
         sys.exit(1)
+
+
+def _graph(flow, result, graph_file) -> None:
+    if not graph_file:
+        return
+    from architect.testing.graph import GraphError, drawing, write_graph
+
+    try:
+        written = write_graph(drawing(flow, result.steps), graph_file)
+    except GraphError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"graph: {written}", err=True)
 
 
 def _show(result, as_json: bool, ani: str, conversation_id: str, verbose: bool) -> None:

@@ -36,7 +36,7 @@ def test_generated_artifacts_are_clean():
     assert check_paths([ARCHITECT], substitutions=read_substitutions(options)) == []
     result = run_check("--options", options, ARCHITECT)
     assert result.exit_code == 0
-    assert result.output.strip() == "0 error(s), 0 warning(s), 0 note(s) in 6 file(s)"
+    assert result.output.strip() == "0 error(s), 0 warning(s), 0 note(s) in 7 file(s)"
     # Without the options file, each placeholder is noted and nothing else.
     assert {(f.rule, f.severity) for f in check_paths([ARCHITECT])} == {("FL015", "info")}
 

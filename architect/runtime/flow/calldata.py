@@ -85,8 +85,15 @@ def call_data(runner, body, path):
     action_limit = float(action["config"].get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS)
     flow_limit = _duration_seconds(runner, body.get("timeout"), f"{path}/timeout")
     limit = min(action_limit, flow_limit) if flow_limit else action_limit
-    result = execute_action(action, inputs, runner.credentials, session=runner.session,
-                            base_url=runner.service_url, timeout=limit)
+    result = None
+    if runner.answer_action is not None:
+        try:
+            result = runner.answer_action(str(integration), str(name), action, inputs)
+        except ActionLookupError as exc:
+            raise SimulationError(str(exc), base) from None
+    if result is None:
+        result = execute_action(action, inputs, runner.credentials, session=runner.session,
+                                base_url=runner.service_url, timeout=limit)
     runner.result.dataActionMs += result.duration_ms
     detail = {"integration": integration, "action": name, "file": str(file), "inputs": inputs,
               "status": result.status, "durationMs": round(result.duration_ms, 1), "timeoutSeconds": limit}

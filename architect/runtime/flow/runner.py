@@ -38,7 +38,8 @@ class Runner:
                  data_tables: dict | None = None, unavailable_queues: Iterable[str] = (),
                  schedules: dict[str, str] | None = None, emergencies: Iterable[str] = (),
                  max_steps: int = DEFAULT_MAX_STEPS, now: dt.datetime | None = None,
-                 common_modules: Iterable[Flow] = (), flow_inputs: dict | None = None):
+                 common_modules: Iterable[Flow] = (), answer_action: Callable | None = None,
+                 flow_inputs: dict | None = None):
         self.handlers: dict[str, Handler] = HANDLERS
         self.flow = flow
         self.registry = registry or ActionRegistry(None)
@@ -56,6 +57,9 @@ class Runner:
         self.max_steps = max_steps
         # Common module flows callCommonModule runs, by name (case-insensitive).
         self.common_modules = {module.name.casefold(): module for module in common_modules}
+        # (integration, action name, action, inputs) -> ActionResult standing in for the endpoint's answer, or None
+        # to run the action for real; scenario files stub data actions through it (architect/testing/stubs.py).
+        self.answer_action = answer_action
         # Values for the flow's isInput variables (a workflow's trigger or Execute workflow passes them).
         self.flow_inputs = dict(flow_inputs or {})
         self.result = FlowResult(flow=flow.name, flowType=flow.kind)
