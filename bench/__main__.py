@@ -10,9 +10,11 @@ import sys
 BENCHMARKS = {
     "trace": "bench.trace",
     "action_runtime": "bench.action_runtime",
+    "jsonpath": "bench.jsonpath",
     "flow_runner": "bench.flow_runner",
     "customer": "bench.customer",
     "customer_http": "bench.customer_http",
+    "customer_postgres": "bench.customer_postgres",
     "crm_import": "bench.crm_import",
     "soak": "bench.soak",
     "overhead": "bench.overhead",

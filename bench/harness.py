@@ -269,3 +269,39 @@ def report_ratio(service: LoadResult, baseline: LoadResult) -> float:
     print(baseline.line())
     print(f"{'throughput ratio':<28} {ratio:>9.2f}")
     return ratio
+
+
+def compare_sides(
+    path: str,
+    bodies: Sequence[str],
+    sides: Sequence[tuple[str, dict[str, str] | None, str | None]],
+    *,
+    connections: int = 16,
+    seconds: float = 10.0,
+    rounds: int = 5,
+) -> list[list[LoadResult]]:
+    """compare_with_baseline for any number of servers: each side is (label, env, app); all run at once and
+    take turns, `rounds` short runs each, so load from elsewhere lands on every side alike. Returns each
+    side's rounds (combine them with combine_rounds)."""
+    servers = []
+    try:
+        for _label, env, app in sides:
+            servers.append(serve(env, app=app))
+        urls = [f"{server.url}{path}" for server in servers]
+        for url in urls:
+            warm_up(url, bodies)
+        runs: list[list[LoadResult]] = [[] for _ in sides]
+        for _ in range(rounds):
+            for side, url in enumerate(urls):
+                runs[side].append(run_load(url, bodies, connections=connections, seconds=max(2.0, seconds / rounds),
+                                           label=sides[side][0]))
+    finally:
+        for server in servers:
+            server.stop()
+            Path(server.log_path).unlink(missing_ok=True)
+    return runs
+
+
+def combine_rounds(results: list[LoadResult]) -> LoadResult:
+    """One side's rounds as one result: requests and seconds summed, p50/p99 the rounds' median, max the largest."""
+    return _combine(results)

@@ -71,7 +71,7 @@ class CustomerResponse(ResponseSchema):
         dump_default="none",
         metadata={
             "title": "Source",
-            "description": "Where the fields came from: sqlite, http, cache or none.",
+            "description": "Where the fields came from: sqlite, postgres, http, cache or none.",
         },
     )
     customerId = ma.fields.String(dump_default="", metadata={"title": "Customer id", "description": "CRM customer id."})

@@ -32,6 +32,8 @@ class Settings:
     log_level: str = "INFO"
     crm_backend: str = "sqlite"
     sqlite_path: Path = Path("instance/crm.sqlite3")
+    # libpq URL of the shared PostgreSQL CRM (crm_backend "postgres"); may hold a password.
+    database_url: str = ""
     default_region: str = "US"
     tiers: tuple[str, ...] = ("standard", "silver", "gold", "platinum")
     crm_url_template: str = ""
@@ -65,7 +67,7 @@ class Settings:
         shown = {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.name not in ("api_keys", "trace_secret", "crm_auth_header")
+            if f.name not in ("api_keys", "trace_secret", "crm_auth_header", "database_url")
         }
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())}, secrets=<redacted>)"
 
@@ -132,8 +134,9 @@ class _SettingsSchema(ma.Schema):
     log_level = ma.fields.String(
         data_key=_env("LOG_LEVEL"), validate=ma.validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
     )
-    crm_backend = ma.fields.String(data_key=_env("CRM_BACKEND"), validate=ma.validate.OneOf(["sqlite", "http"]))
+    crm_backend = ma.fields.String(data_key=_env("CRM_BACKEND"), validate=ma.validate.OneOf(["sqlite", "http", "postgres"]))
     sqlite_path = ma.fields.String(data_key=_env("SQLITE_PATH"), validate=ma.validate.Length(min=1))
+    database_url = ma.fields.String(data_key=_env("DATABASE_URL"))
     default_region = ma.fields.String(
         data_key=_env("DEFAULT_REGION"),
         validate=ma.validate.Regexp(r"^[A-Z]{2}$", error="must be an ISO 3166-1 alpha-2 region such as US or GB"),
@@ -275,6 +278,17 @@ def validate_settings(settings: Settings) -> None:
     if settings.crm_backend == "http":
         if not settings.crm_url_template:
             problems.append(f"{_env('CRM_URL_TEMPLATE')}: required when {_env('CRM_BACKEND')}=http")
+        if settings.crm_connect_timeout_ms >= settings.crm_deadline_ms:
+            problems.append(
+                f"{_env('CRM_CONNECT_TIMEOUT_MS')}: must be below {_env('CRM_DEADLINE_MS')} "
+                f"({settings.crm_connect_timeout_ms} >= {settings.crm_deadline_ms})"
+            )
+    if settings.crm_backend == "postgres":
+        if not settings.database_url.strip():
+            problems.append(
+                f"{_env('DATABASE_URL')}: required when {_env('CRM_BACKEND')}=postgres, "
+                "e.g. postgresql://companion@db.internal:5432/crm"
+            )
         if settings.crm_connect_timeout_ms >= settings.crm_deadline_ms:
             problems.append(
                 f"{_env('CRM_CONNECT_TIMEOUT_MS')}: must be below {_env('CRM_DEADLINE_MS')} "

@@ -100,7 +100,7 @@ def check_paths(paths: Iterable[str | Path], *, substitutions: dict[str, str] | 
             if not actions and "callData" in text:
                 flow_actions, found_in = _actions_beside(path)
             flow_findings = check_flow(str(path), text, flow_actions, substitutions)
-            if found_in is not None:
+            if found_in is not None and not any(f.rule == "FL001" for f in flow_findings):
                 flow_findings.append(finding(str(path), "", "FL014", f"callData actions cross-checked against the "
                                              f"data actions in {found_in} (give data-action files to choose others)"))
             findings.extend(flow_findings)

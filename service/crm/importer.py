@@ -429,6 +429,30 @@ def import_rows(
     return report
 
 
+def validate_into(
+    write: Callable[[Iterator[tuple], ImportReport], None],
+    rows: Iterable[tuple[int, Sequence[str]]],
+    rules: RowRules,
+    *,
+    on_reject: Callable[[Rejected], None],
+    on_progress: Callable[[Progress], None] | None = None,
+    workers: int | None = None,
+) -> ImportReport:
+    """Validate (line, fields) rows, header first, as import_rows does, and hand the valid ones (COLUMNS
+    order) to write(valid, report), which stores them all or none and counts report.imported.
+
+    :raise ImportFileError: the file or the store cannot be used; the store is unchanged.
+    """
+    report = ImportReport()
+    started = time.perf_counter()
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    valid = _valid_rows(rows, rules, report, on_reject, on_progress, started, workers)
+    with contextlib.closing(valid):
+        write(valid, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
 def lock_path(db_path: Path) -> Path:
     """The file an import holds a lock on while it writes db_path (left in place; it holds only a pid)."""
     return db_path.with_name(f".{db_path.name}.import-lock")

@@ -219,7 +219,7 @@ def test_flow_without_its_action_file_skips_the_contract_rules_only(tmp_path):
 def test_unquoted_placeholder_is_a_note_at_its_line_not_an_error():
     # Archy substitutes {{flow_name}} as text before parsing, so the unquoted placeholder is valid.
     [finding] = [f for f in check_paths([BROKEN]) if f.file.endswith("unquoted-placeholder.yaml")]
-    assert (finding.rule, finding.severity, finding.line, finding.column) == ("FL013", "info", 2, 9)
+    assert (finding.rule, finding.severity, finding.line, finding.column) == ("FL015", "info", 2, 9)
     assert finding.message.startswith("{{flow_name}} is an Archy substitution")
 
 

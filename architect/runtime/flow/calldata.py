@@ -115,7 +115,7 @@ def call_data(runner, body, path):
     if result.status == "success":
         step.detail["bound"] = _bind_outputs(runner, binding.get("successOutputs") or {}, result.outputs, action,
                                              f"{base}/successOutputs")
-    # Call flows cannot bind failureOutputs (FORUM-FAIL in docs/reference/archy-flows.md §2); they are not assigned here.
+    # Call flows cannot bind failureOutputs (FORUM-FAIL via docs/reference/archy-flows.md §2); they are not assigned here.
     runner.run_actions(branch(body.get("outputs"), result.status), f"{path}/outputs/{result.status}/actions")
 
 
