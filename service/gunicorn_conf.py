@@ -137,7 +137,32 @@ def post_fork(server, worker):
             os._exit(0)
 
 
+def _span_recorder(app):
+    # service.spans.EXTENSION; looked up without importing service.spans, which loads the OpenTelemetry SDK.
+    return getattr(app, "extensions", {}).get("companion.spans")
+
+
+def _start_span_export(worker) -> None:
+    # The batch processor's export thread must start in each worker: a thread started in the master (where
+    # preload_app built the app) does not survive the fork. Only an app that records spans has a recorder.
+    recorder = _span_recorder(worker.wsgi)
+    if recorder is not None:
+        recorder.start()
+
+
+def _flush_spans(worker) -> None:
+    recorder = _span_recorder(worker.wsgi)
+    if recorder is not None:
+        recorder.shutdown()
+
+
+def worker_exit(server, worker):
+    # Graceful stop (SIGTERM) and max-requests restarts: the spans still queued go out before the worker ends.
+    _flush_spans(worker)
+
+
 def post_worker_init(worker):
+    _start_span_export(worker)
     # The worker's SIGTERM handler only stops accepting and drains; gunicorn has no hook for it. Wrap it so
     # /readyz answers 503 during the drain (requests on kept-alive connections still reach the worker).
     drain = signal.getsignal(signal.SIGTERM)
