@@ -10,6 +10,7 @@ import sys
 BENCHMARKS = {
     "trace": "bench.trace",
     "action_runtime": "bench.action_runtime",
+    "jsonpath": "bench.jsonpath",
     "flow_runner": "bench.flow_runner",
     "customer": "bench.customer",
     "customer_http": "bench.customer_http",
@@ -17,6 +18,8 @@ BENCHMARKS = {
     "crm_import": "bench.crm_import",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
+    "slow_clients": "bench.slow_clients",
+    "scenarios": "bench.scenarios",
 }
 DEFAULT = ["trace"]
 

@@ -56,9 +56,10 @@ class Settings:
     metrics_dir: Path | None = None
     bind: str = "127.0.0.1:8080"
     workers: int = dataclasses.field(default_factory=lambda: max(2, os.cpu_count() or 1))
-    # None: 16, or 32 with the http backend, where a lookup holds its thread for as long as the remote CRM
-    # takes: 2 workers x 32 covers Genesys's 50 concurrent executions however the kernel spreads the
-    # connections over the workers (bench/customer_http.py; docs/deploying.md §1).
+    # None: 16, or 32 with the http backend. Sizes the http backend's fetch pool (2 x threads calls in flight
+    # per worker): 2 workers cover Genesys's 50 concurrent executions however the kernel spreads the
+    # connections over the workers (bench/customer_http.py; docs/deploying.md §1). gunicorn's gevent
+    # worker serves each connection on a greenlet, so this no longer bounds the connections served.
     threads: int | None = None
 
     def __repr__(self) -> str:
@@ -76,12 +77,17 @@ class Settings:
 
 
 class _CommaList(ma.fields.Field):
-    """A comma-separated environment value as a tuple of non-empty, stripped strings."""
+    """A comma-separated environment value as a tuple of non-empty, stripped strings (strip: the characters
+    trimmed around each item; None: any whitespace)."""
+
+    def __init__(self, *args, strip: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.strip = strip
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise ma.ValidationError("must be a comma-separated string")
-        return tuple(item.strip() for item in value.split(",") if item.strip())
+        return tuple(item.strip(self.strip) for item in value.split(",") if item.strip(self.strip))
 
 
 class _FieldMap(ma.fields.Field):
@@ -118,7 +124,8 @@ class _SettingsSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    api_keys = _CommaList(data_key=_env("API_KEYS"))
+    # Only spaces and tabs are trimmed: a non-breaking space or NEL pasted with a key stays, and is refused.
+    api_keys = _CommaList(data_key=_env("API_KEYS"), strip=" \t")
     trace_secret = ma.fields.String(data_key=_env("TRACE_SECRET"))
     demo = ma.fields.Boolean(data_key=_env("DEMO"), **_BOOL)
     max_body_bytes = ma.fields.Integer(
@@ -260,6 +267,7 @@ def validate_settings(settings: Settings) -> None:
     short = [k for k in settings.api_keys if len(k) < MIN_SECRET_LENGTH]
     if short:
         problems.append(f"{_env('API_KEYS')}: every key needs at least {MIN_SECRET_LENGTH} characters")
+    problems.extend(key_character_problems(settings.api_keys))
     if not settings.trace_secret and not settings.demo:
         problems.append(
             f"{_env('TRACE_SECRET')}: not set; trace ids are derived from it, so every instance needs the same "
@@ -290,6 +298,21 @@ def validate_settings(settings: Settings) -> None:
         problems.append(f"{_env('TIERS')}: needs at least one tier")
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def key_character_problems(keys: tuple[str, ...]) -> list[str]:
+    """One line per API key with a character outside printable ASCII (U+0021-U+007E), naming the key's position
+    and the character's code point, never the key. Such a key could only ever match through Basic auth
+    (HTTP headers are Latin-1 at best), and whitespace around it is a copy-and-paste accident."""
+    problems = []
+    for position, key in enumerate(keys, 1):
+        bad = next((c for c in key if not "\x21" <= c <= "\x7e"), None)
+        if bad is not None:
+            problems.append(
+                f"{_env('API_KEYS')}: key {position} contains U+{ord(bad):04X} at character {key.index(bad) + 1}; "
+                "keys must be printable ASCII without spaces"
+            )
+    return problems
 
 
 def effective_trace_secret(settings: Settings) -> bytes:

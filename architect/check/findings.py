@@ -10,7 +10,7 @@ INFO = "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 
 # rule id -> (severity, one-line summary). Ids are stable: tools and docs refer to them.
-# Sources: /work/shared/reference/genesys-data-actions.md (DA, CT) and archy-flow-yaml.md (FL).
+# Sources: docs/reference/data-actions.md (DA, CT) and docs/reference/archy-flows.md (FL).
 RULES: dict[str, tuple[str, str]] = {
     "DA001": (ERROR, "file is not valid JSON"),
     "DA002": (ERROR, "a key of the export shape is missing or has the wrong type (§1.1)"),
@@ -25,9 +25,15 @@ RULES: dict[str, tuple[str, str]] = {
     "DA014": (WARNING, "formal ${input.x} on an optional input: prints its own name when unset (§3.1)"),
     "DA015": (WARNING, "string input inside a JSON string without $esc.jsonString (§3.1)"),
     "DA016": (INFO, "string input inserted into the JSON body as raw JSON; the caller must send valid JSON (§3.1)"),
-    "DA017": (WARNING, "template refers to an input the contract does not declare (§3.1)"),
+    "DA017": (ERROR, "template refers to an input the contract does not declare: Velocity prints the reference"),
     "DA018": (INFO, "input in the URL without $esc.url/$esc.uriEncode (§3.1)"),
     "DA019": (INFO, "requestTemplate on a GET is ignored (§1.1)"),
+    "DA022": (ERROR, "${INPUT.x} or another wrong-case reference: Velocity is case-sensitive"),
+    "DA023": (ERROR, "translationMapDefaults value not valid for its output's type (\"\" for an integer)"),
+    "DA024": (ERROR, "the request URL is an obvious placeholder (<host>, your-domain, changeme, ...)"),
+    "DA025": (WARNING, "input in the query string without $esc.url: a + arrives as a space"),
+    "DA026": (ERROR, "translationMap value is not a JSONPath the runtime (Jayway's rules) can evaluate"),
+    "DA021": (INFO, "an integration type the local runtime does not run (AWS Lambda)"),
     "DA020": (WARNING, "URL does not fit the integration type: absolute for web services, /api/v2 for Genesys (§1.1)"),
     "CT001": (ERROR, "$ref in a contract (§2)"),
     "CT002": (ERROR, "contract is not an object schema (§2)"),
@@ -50,10 +56,12 @@ RULES: dict[str, tuple[str, str]] = {
     "FL008": (WARNING, "successOutputs bound to a variable of another type than the contract's (§2)"),
     "FL009": (WARNING, "unrendered ${...} or <...> template placeholder, not Archy syntax (§2, §6)"),
     "FL010": (WARNING, "failureOutputs bound to variables in a call flow (§2)"),
-    "FL011": (ERROR, "a mapping used as a key: an unquoted {{placeholder}} (§4, §6)"),
+    "FL011": (ERROR, "a mapping used as a key (§4)"),
     "FL012": (WARNING, "not an Archy flow, task or options file"),
     "FL013": (INFO, "callData action not among the data actions checked: its inputs and outputs were not cross-checked"),
     "FL014": (INFO, "callData actions cross-checked against data-action files found beside the flow"),
+    "FL015": (INFO, "{{placeholder}} left for Archy to substitute; checked as an opaque value"),
+    "FL016": (WARNING, "{{placeholder}} has no value in the --options file"),
 }
 
 

@@ -6,6 +6,8 @@ import contextlib
 import csv
 import dataclasses
 import datetime as dt
+import errno
+import fcntl
 import functools
 import os
 import re
@@ -213,6 +215,9 @@ def check_fields(
     """(line, row or None, reason) for each (line, fields) of a chunk; runs in worker processes too."""
     results = []
     for line, fields in chunk:
+        if isinstance(fields, UnreadableRow):
+            results.append((line, None, fields.reason))
+            continue
         try:
             if len(fields) != width:
                 raise RowError(f"has {len(fields)} fields; the header has {width}")
@@ -225,7 +230,7 @@ def check_fields(
 def _chunks(rows: Iterator[tuple[int, Sequence[str]]]):
     chunk = []
     for line, fields in rows:
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
+        if not isinstance(fields, UnreadableRow) and (not fields or (len(fields) == 1 and not fields[0].strip())):
             continue  # blank line
         chunk.append((line, fields))
         if len(chunk) >= CHUNK_ROWS:
@@ -262,6 +267,8 @@ def _valid_rows(
         _, header = next(iterator)
     except StopIteration:
         raise ImportFileError("the file is empty; the first line must be the header") from None
+    if isinstance(header, UnreadableRow):
+        raise ImportFileError(f"the header {header.reason}")
     columns = check_header(header)
     check = functools.partial(check_fields, columns=columns, width=len(header), rules=rules)
     first_line: dict[str, int] = {}
@@ -313,6 +320,7 @@ def _write_existing(db_path: Path, rows, report: ImportReport) -> None:
                 report.imported += len(batch)
             if report.imported:
                 connection.execute("COMMIT")
+                _empty_write_ahead_log(connection)
             else:
                 connection.execute("ROLLBACK")
         except BaseException:
@@ -322,6 +330,18 @@ def _write_existing(db_path: Path, rows, report: ImportReport) -> None:
             raise
     finally:
         connection.close()
+
+
+def _empty_write_ahead_log(connection: sqlite3.Connection) -> None:
+    """Copy the committed pages into the database file and truncate the -wal file to nothing.
+
+    The service's readers keep the -wal file open, so SQLite does not delete it; a file later moved over
+    the database (`mv new.sqlite3 crm.sqlite3`) would get these pages laid over its own, because SQLite
+    finds a database's log by its file name alone (https://www.sqlite.org/howtocorrupt.html, on journal
+    files that no longer belong to their database; tests/crm/test_sqlite_file_changes.py shows it).
+    TRUNCATE waits (busy timeout) for readers between lookups, which hold no lock.
+    """
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def _write_fresh(db_path: Path, rows, report: ImportReport) -> None:
@@ -354,6 +374,9 @@ def _write_fresh(db_path: Path, rows, report: ImportReport) -> None:
         if report.imported:
             with open(temporary, "rb+") as handle:
                 os.fsync(handle.fileno())
+            # A -wal or -shm file left by a removed database would be laid over this one (see above).
+            for leftover in ("-wal", "-shm"):
+                db_path.with_name(db_path.name + leftover).unlink(missing_ok=True)
             os.replace(temporary, db_path)
             _fsync_directory(db_path.parent)
             report.created = True
@@ -388,18 +411,20 @@ def import_rows(
     report = ImportReport()
     started = time.perf_counter()
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    valid = _valid_rows(rows, rules, report, on_reject, on_progress, started, workers)
-    # closing(): on any failure the generator's finally runs now, stopping worker processes at once.
-    with contextlib.closing(valid):
-        if db_path.exists():
-            problem = database_problem(db_path)
-            if problem:
-                raise ImportFileError(f"{problem}; import into a new file or remove it")
-            _write_existing(db_path, valid, report)
-        else:
-            if not db_path.parent.is_dir():
-                db_path.parent.mkdir(parents=True, exist_ok=True)
-            _write_fresh(db_path, valid, report)
+    _prepare_folder(db_path)
+    with import_lock(db_path):
+        valid = _valid_rows(rows, rules, report, on_reject, on_progress, started, workers)
+        # closing(): on any failure the generator's finally runs now, stopping worker processes at once.
+        with contextlib.closing(valid), _storage_errors(db_path):
+            # Decided under the lock: two imports into a new path both saw "missing" before, and the
+            # later rename replaced the first one's database (every import still exited 0).
+            if db_path.exists():
+                problem = database_problem(db_path)
+                if problem:
+                    raise ImportFileError(f"{problem}; import into a new file or remove it")
+                _write_existing(db_path, valid, report)
+            else:
+                _write_fresh(db_path, valid, report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -428,24 +453,128 @@ def validate_into(
     return report
 
 
-def csv_rows(path: Path):
-    """(line number where the record starts, fields) for each record of a UTF-8 CSV file, header first."""
+def lock_path(db_path: Path) -> Path:
+    """The file an import holds a lock on while it writes db_path (left in place; it holds only a pid)."""
+    return db_path.with_name(f".{db_path.name}.import-lock")
+
+
+@contextlib.contextmanager
+def import_lock(db_path: Path):
+    """One import at a time per database: the second one fails at once, saying which process holds it.
+
+    :raise ImportFileError: another import holds the lock, or the folder cannot be written.
+    """
+    path = lock_path(db_path)
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")
+        handle = open(path, "a+", encoding="ascii")
+    except OSError as exc:
+        raise ImportFileError(_folder_problem(db_path, exc)) from None
+    with handle:
+        try:
+            # flock: released by the kernel when the process ends, however it ends (kill -9 included).
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            raise ImportFileError(
+                f"another import into {db_path} is running{f' (process {holder})' if holder.isdigit() else ''}; "
+                "run this one when it has finished"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def _prepare_folder(db_path: Path) -> None:
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImportFileError(_folder_problem(db_path, exc)) from None
+
+
+def _folder_problem(db_path: Path, exc: OSError) -> str:
+    folder = db_path.parent
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return f"cannot create {db_path}: a part of {folder} is a file, not a folder"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write in {folder}: {exc.strerror}"
+    if exc.errno == errno.ENOSPC:
+        return f"cannot write in {folder}: the disk is full"
+    return f"cannot write in {folder}: {exc.strerror or exc}"
+
+
+@contextlib.contextmanager
+def _storage_errors(db_path: Path):
+    """A full disk or an unwritable file while writing, as one line instead of a traceback."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        text = str(exc)
+        if "disk is full" in text or "disk I/O error" in text:
+            raise ImportFileError(f"writing {db_path} failed: the disk is full or failing ({text})") from None
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            raise ImportFileError(f"cannot write {db_path}: {text}") from None
+        raise ImportFileError(f"writing {db_path} failed: {text}") from None
+    except OSError as exc:
+        raise ImportFileError(_folder_problem(db_path, exc)) from None
+
+
+# A valid row is a few kilobytes (MAX_TEXT_LENGTH per field); a physical line past this is not CSV (a file
+# with no line breaks, /dev/zero), and reading it whole would take all memory.
+MAX_LINE_CHARS = 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class UnreadableRow:
+    """In place of a row's fields: the CSV reader could not read this record (it is rejected, not the file)."""
+
+    reason: str
+
+
+def _bounded_lines(handle, path: Path):
+    """The file's physical lines, each checked for length and for bytes that are not UTF-8, where they are."""
+    number = 0
+    while line := handle.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise ImportFileError(f"{path} line {number} is longer than {MAX_LINE_CHARS:,} characters: not a CSV file")
+        if not line.isascii():
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                # surrogateescape turned each undecodable byte into a lone surrogate: this line, this column.
+                raise ImportFileError(f"{path} is not UTF-8 text (line {number}, character {exc.start + 1})") from None
+        yield line
+
+
+def csv_rows(path: Path):
+    """(line number where the record starts, fields) for each record of a UTF-8 CSV file, header first.
+
+    A record with a field over the csv module's size limit comes as UnreadableRow (a rejected row).
+    """
+    try:
+        # surrogateescape: bad bytes are found per line by _bounded_lines, not per 8 KiB decoding chunk,
+        # which reported them at the line the chunk started on.
+        handle = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from None
     with handle:
-        reader = csv.reader(handle, strict=True)
+        reader = csv.reader(_bounded_lines(handle, path), strict=True)
         line = 1
-        try:
-            for fields in reader:
-                yield line, fields
-                line = reader.line_num + 1
-        except UnicodeDecodeError as exc:
-            where = f"near line {reader.line_num + 1}, byte {exc.start}"
-            raise ImportFileError(f"{path} is not UTF-8 text ({where})") from None
-        except csv.Error as exc:
-            raise ImportFileError(f"{path} line {reader.line_num}: {exc}") from None
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if "field larger than field limit" not in str(exc):
+                    raise ImportFileError(f"{path} line {reader.line_num}: {exc}") from None
+                # The reader drops the rest of that line and goes on with the next one.
+                fields = UnreadableRow(f"has a field over {csv.field_size_limit():,} characters")
+            yield line, fields
+            line = reader.line_num + 1
 
 
 def import_csv(csv_path: Path, db_path: Path, rules: RowRules, **callbacks) -> ImportReport:

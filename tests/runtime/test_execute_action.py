@@ -1,4 +1,4 @@
-"""execute_action end to end against a real HTTP server on 127.0.0.1 (reference genesys-data-actions.md §3-5)."""
+"""execute_action end to end against a real HTTP server on 127.0.0.1 (reference docs/reference/data-actions.md §3-5)."""
 
 import base64
 import json
@@ -295,7 +295,7 @@ def test_load_action_reports_every_shape_problem(tmp_path):
         load_action(path)
     message = str(caught.value)
     for expected in (str(path), "integrationType 'soap'", "requestUrlTemplate is missing", "requestType 'FETCH'",
-                     "headers.A must be a string", "timeoutSeconds must be 1-60", "inputSchema is not a valid draft-04",
+                     "headers.A must be a string", "timeoutSeconds 90 must be an integer 1-60", "inputSchema is not a valid draft-04",
                      "contract.output is missing"):
         assert expected in message
 
