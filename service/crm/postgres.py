@@ -4,7 +4,7 @@ One lookup: breaker allows? -> a pooled connection within the connect budget -> 
 SQLite store -> answer. It runs on a small thread pool and the request thread waits at most until the
 deadline, so a database that is down, locked or hung (the server stopped, a network black hole, where no
 timeout of PostgreSQL's own can fire) still gets a degraded answer in time. statement_timeout makes the
-server give up on a query the service no longer waits for. Reconnecting is the pool's job; after an
+server give up on a query before the deadline, freeing its connection. Reconnecting is the pool's job; after an
 outage the breaker's probe starts a fresh pool, so recovery does not wait out the pool's back-off.
 """
 
@@ -46,6 +46,7 @@ _MIN_CONNECT_TIMEOUT_S = 2
 POOL_MIN_SIZE = 1
 # Idle connections above POOL_MIN_SIZE are closed after this long, so a quiet instance holds few.
 POOL_MAX_IDLE_S = 300.0
+MIN_STATEMENT_TIMEOUT_MS = 10
 _HOW_TO_CREATE = "create it with `companion crm import FILE.csv --database-url URL`"
 
 
@@ -165,7 +166,10 @@ class PostgresBackend:
         self._deadline_s = settings.crm_deadline_ms / 1000
         self._connect = connection_string(settings.database_url, self._connect_s)
         self._threads = settings.threads
-        self._statement_timeout_ms = settings.crm_deadline_ms
+        # The server cancels a query while the request still has time to answer degraded: the deadline less
+        # the time a lookup may have spent waiting for its connection.
+        self._statement_timeout_ms = max(
+            MIN_STATEMENT_TIMEOUT_MS, settings.crm_deadline_ms - settings.crm_connect_timeout_ms)
         self._clock = clock
         self._breaker = CircuitBreaker(
             settings.crm_breaker_failures, settings.crm_breaker_cooldown_s, clock=clock,
