@@ -231,7 +231,7 @@ def test_a_locked_table_gives_a_timeout_inside_the_deadline_and_the_server_cance
         locker.execute("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE")  # held until this transaction ends
         result, seconds = _timed_lookup(backend, {"customerId": "C-0000002"})
         assert result.degraded and result.outcome == "timeout" and seconds < WITHIN_S
-        # statement_timeout: the server itself gives up on the waiting lookup soon after the deadline.
+        # statement_timeout (deadline less the connect budget): the server itself gives up on the waiting lookup.
         with psycopg.connect(crm_url, autocommit=True) as watcher:
             _eventually(lambda: not watcher.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'architect-companion' "
