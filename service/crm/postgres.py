@@ -299,7 +299,8 @@ class PostgresBackend:
                         return query(connection) if keys is None else query(connection, keys)
                     finally:
                         # Before the connection goes back to the pool: it is never shut down after that.
-                        runtime.deadlines.finish(watch)
+                        if runtime.deadlines.finish(watch):
+                            connection.close()  # shut down at the deadline: the pool discards it
             except psycopg_pool.PoolTimeout as exc:  # an OperationalError too, but nothing to retry
                 outcome, reason = _failure_reason(exc)
             except psycopg.OperationalError as exc:
