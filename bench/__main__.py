@@ -20,6 +20,7 @@ BENCHMARKS = {
     "overhead": "bench.overhead",
     "slow_clients": "bench.slow_clients",
     "scenarios": "bench.scenarios",
+    "tracing": "bench.tracing",
 }
 DEFAULT = ["trace"]
 

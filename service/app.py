@@ -66,4 +66,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(metrics.bp)
     app.register_blueprint(api.bp)
     app.extensions["companion.openapi"] = build_openapi(app, _version())
+    if settings.otlp_traces_endpoint:
+        # Imported only here: with tracing off, not even the OpenTelemetry SDK is loaded.
+        from service import spans
+
+        spans.init_app(app, settings, _version())
     return app

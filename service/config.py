@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,6 +16,10 @@ PREFIX = "COMPANION_"
 # Used only in demo mode, so trace ids stay stable across demo restarts; never valid outside demo mode.
 DEMO_TRACE_SECRET = "architect-companion-demo-secret-not-for-production"
 MIN_SECRET_LENGTH = 16
+# The SDK sends up to 512 spans per request by default. Encoding a batch is pure-Python work (tens of µs a
+# span) that a gevent worker does on its one event loop, holding every request it serves meanwhile: 64 keeps
+# each pause to a few milliseconds. OTEL_BSP_MAX_EXPORT_BATCH_SIZE still decides when set.
+OTLP_BATCH_SIZE = 64
 
 
 class ConfigError(Exception):
@@ -61,6 +66,10 @@ class Settings:
     # connections over the workers (bench/customer_http.py; docs/deploying.md §1). gunicorn's gevent
     # worker serves each connection on a greenlet, so this no longer bounds the connections served.
     threads: int | None = None
+    # Where spans go over OTLP/HTTP (resolved from the standard OTEL_* variables); "": tracing off.
+    otlp_traces_endpoint: str = ""
+    # Spans per OTLP export request (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, else OTLP_BATCH_SIZE).
+    otlp_batch_size: int = OTLP_BATCH_SIZE
 
     def __repr__(self) -> str:
         # Secrets must never reach a log line or a traceback through repr().
@@ -244,6 +253,11 @@ def read_settings(environ: Mapping[str, str] | None = None, **overrides) -> tupl
         problems.extend(_format_errors(exc.messages).splitlines())
         valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
         values = schema._normalise(dict(valid))
+    try:
+        values["otlp_traces_endpoint"] = otlp_traces_endpoint(environ)
+    except ConfigError as exc:
+        problems.extend(str(exc).splitlines())
+    values["otlp_batch_size"] = otlp_batch_size(environ)
     values.update(overrides)
     settings = Settings(**values)
     try:
@@ -251,6 +265,98 @@ def read_settings(environ: Mapping[str, str] | None = None, **overrides) -> tupl
     except ConfigError as exc:
         problems.extend(str(exc).splitlines())
     return settings, problems
+
+
+# OpenTelemetry's own variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
+# and .../protocol/exporter/). The SDK reads them itself; here they are only checked, once at start-up, so a
+# typo stops the service with the variable named instead of failing in every worker after the fork.
+_OTEL_SAMPLERS = (
+    "always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off",
+    "parentbased_traceidratio",
+)
+_OTEL_POSITIVE_INTS = ("OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+                       "OTEL_BSP_EXPORT_TIMEOUT")
+# The one OTLP transport shipped: HTTP with protobuf bodies (OTLP/gRPC would add grpcio to every install).
+OTLP_PROTOCOL = "http/protobuf"
+
+
+def otlp_batch_size(environ: Mapping[str, str]) -> int:
+    """Spans per export request: OTEL_BSP_MAX_EXPORT_BATCH_SIZE, else OTLP_BATCH_SIZE (at most the queue size)."""
+    explicit = _otel(environ, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE")
+    if explicit.isdigit() and int(explicit) > 0:
+        return int(explicit)
+    queue = _otel(environ, "OTEL_BSP_MAX_QUEUE_SIZE")
+    return min(OTLP_BATCH_SIZE, int(queue)) if queue.isdigit() and int(queue) > 0 else OTLP_BATCH_SIZE
+
+
+def _otel(environ: Mapping[str, str], name: str) -> str:
+    return environ.get(name, "").strip()
+
+
+def otlp_traces_endpoint(environ: Mapping[str, str]) -> str:
+    """The OTLP/HTTP URL spans go to, as the OpenTelemetry SDK resolves it; "" when tracing is off.
+
+    Tracing is on when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as given) or OTEL_EXPORTER_OTLP_ENDPOINT (a base
+    URL, /v1/traces appended) is set, unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none.
+
+    :raise ConfigError: one line per invalid OTEL_* variable.
+    """
+    if _otel(environ, "OTEL_SDK_DISABLED").lower() == "true":
+        return ""
+    exporter = _otel(environ, "OTEL_TRACES_EXPORTER").lower()
+    if exporter == "none":
+        return ""
+    endpoint = _otel(environ, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    source = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    if not endpoint and _otel(environ, "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        endpoint = _otel(environ, "OTEL_EXPORTER_OTLP_ENDPOINT").removesuffix("/") + "/v1/traces"
+        source = "OTEL_EXPORTER_OTLP_ENDPOINT"
+    if not endpoint:
+        return ""
+    problems = []
+    if exporter not in ("", "otlp"):
+        problems.append(f"OTEL_TRACES_EXPORTER: {exporter!r} is not supported; use otlp (or none to turn tracing off)")
+    if not re.match(r"^https?://[^/\s]+", endpoint):
+        problems.append(f"{source}: must be an http:// or https:// URL such as http://localhost:4318, not {endpoint!r}")
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        protocol = _otel(environ, name)
+        if protocol and protocol != OTLP_PROTOCOL:
+            problems.append(f"{name}: {protocol!r} is not supported; use {OTLP_PROTOCOL} (OTLP/HTTP, port 4318)")
+            break
+        if protocol:
+            break
+    sampler = _otel(environ, "OTEL_TRACES_SAMPLER").lower()
+    if sampler and sampler not in _OTEL_SAMPLERS:
+        problems.append(f"OTEL_TRACES_SAMPLER: {sampler!r} is not one of {', '.join(_OTEL_SAMPLERS)}")
+    if sampler.endswith("traceidratio") and _otel(environ, "OTEL_TRACES_SAMPLER_ARG"):
+        try:
+            ratio = float(_otel(environ, "OTEL_TRACES_SAMPLER_ARG"))
+        except ValueError:
+            ratio = -1.0
+        if not 0.0 <= ratio <= 1.0:
+            problems.append("OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1 (the share of calls traced)")
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"):
+        value = _otel(environ, name)
+        try:
+            valid = not value or float(value) > 0
+        except ValueError:
+            valid = False
+        if not valid:
+            # The Python exporter reads this in seconds (the specification says milliseconds).
+            problems.append(f"{name}: must be a positive number of seconds")
+    sizes = {}
+    for name in _OTEL_POSITIVE_INTS:
+        value = _otel(environ, name)
+        if value:
+            if not value.isdigit() or int(value) <= 0:
+                problems.append(f"{name}: must be a positive whole number")
+            else:
+                sizes[name] = int(value)
+    if sizes.get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 0) > sizes.get("OTEL_BSP_MAX_QUEUE_SIZE", 2048):
+        problems.append("OTEL_BSP_MAX_EXPORT_BATCH_SIZE: must not exceed OTEL_BSP_MAX_QUEUE_SIZE (default 2048)")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return endpoint
 
 
 def validate_settings(settings: Settings) -> None:

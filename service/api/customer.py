@@ -61,7 +61,7 @@ def lookup_customer(keys: dict[str, str]) -> Lookup:
     fields = log_fields()
     fields.update({"crm.outcome": result.outcome, "crm.source": result.source})
     if result.degraded:
-        fields["crm.reason"] = result.reason
+        fields.update({"crm.degraded": True, "crm.reason": result.reason})
     return result
 
 

@@ -11,6 +11,7 @@ import marshmallow as ma
 from schemas import CustomerResponse
 from service.crm.phones import PhoneError
 from service.crm.phones import normalise_phone
+from service.crm.text_rules import text_problem
 
 # Our record fields: the response fields minus what the API layer adds (found, degraded, source).
 RECORD_FIELDS = tuple(name for name in CustomerResponse().fields if name not in ("found", "degraded", "source"))
@@ -61,7 +62,7 @@ def _coerce(name: str, value: object, tiers: tuple[str, ...], default_region: st
     if name == "phone":
         return to_e164(to_text(value), default_region)
     if name == "email":
-        return to_text(value).lower()
+        return safe_text(to_text(value)).lower()
     if name == "tier":
         tier = to_text(value).lower()
         if tier and tier not in tiers:
@@ -82,7 +83,15 @@ def _coerce(name: str, value: object, tiers: tuple[str, ...], default_region: st
         if number < 0:
             raise Refused("negative")
         return number
-    return to_text(value)
+    return safe_text(to_text(value))
+
+
+def safe_text(text: str) -> str:
+    """text, if service.crm.text_rules lets it through (the CSV import applies the same rules)."""
+    problem = text_problem(text)
+    if problem:
+        raise Refused(problem)
+    return text
 
 
 def to_text(value: object) -> str:

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from pathlib import Path
 
-from schemas.customer import KEY_MAX_LENGTH
 from service.crm.parallel import map_in_order
 from service.crm.phones import PhoneError
 from service.crm.phones import normalise_phone
@@ -28,6 +27,7 @@ from service.crm.sqlite import RECORD_FIELDS
 from service.crm.sqlite import create_indexes
 from service.crm.sqlite import create_schema
 from service.crm.sqlite import database_problem
+from service.crm.text_rules import text_problem
 
 # displayName may be left out: it is then "firstName lastName".
 OPTIONAL_COLUMNS = ("displayName",)
@@ -38,12 +38,10 @@ BATCH_ROWS = 20_000
 CHUNK_ROWS = 2_000
 PARALLEL_AFTER_ROWS = 20_000
 _ID = COLUMNS.index("customerId")
-MAX_TEXT_LENGTH = KEY_MAX_LENGTH
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 # BCP 47 shape (language, optional script/region/variants), e.g. en, en-US, zh-Hant-TW, es-419.
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 
@@ -120,12 +118,11 @@ def check_header(header: Sequence[str]) -> dict[str, int]:
     return {name: index for index, name in enumerate(names)}
 
 
-def _text(values: dict[str, str], name: str) -> str:
+def _text(values: dict[str, str], name: str, *, formulas: bool = True) -> str:
     value = values.get(name, "").strip()
-    if len(value) > MAX_TEXT_LENGTH:
-        raise RowError(f"{name} is longer than {MAX_TEXT_LENGTH} characters")
-    if _CONTROL.search(value):
-        raise RowError(f"{name} contains control characters")
+    problem = text_problem(value, formulas=formulas)
+    if problem:
+        raise RowError(f"{name} {problem}")
     return value
 
 
@@ -168,7 +165,7 @@ def validate_row(values: dict[str, str], rules: RowRules) -> tuple:
     email = _text(values, "email")
     if email and not _EMAIL.match(email):
         raise RowError(f"email {email!r} is not an e-mail address")
-    phone = _text(values, "phone")
+    phone = _text(values, "phone", formulas=False)
     if phone:
         try:
             # The uncached function: an import sees each number once, a cache would only churn.

@@ -290,7 +290,8 @@ class PathNode(Node):
         self.exists_check = exists_check
         self.should_exist = should_exist
 
-    def evaluate(self, item, root) -> Node:
+    def evaluate(self, item, root, require_properties: bool = False) -> Node:
+        """The value node; inside an existence test (REQUIRE_PROPERTIES on) nested paths keep that option."""
         if self.exists_check:
             # Evaluated on the element itself (even for `$...`) with REQUIRE_PROPERTIES on.
             try:
@@ -299,7 +300,7 @@ class PathNode(Node):
             except PathNotFound:
                 return FALSE
         try:
-            value = self.path.find(root if self.path.is_root_path else item, root)
+            value = self.path.find(root if self.path.is_root_path else item, root, require_properties)
         except PathNotFound:
             return UNDEFINED
         return node_of(value)
@@ -476,9 +477,12 @@ class Relational:
     def __init__(self, left: Node, operator: str, right: Node, evaluator):
         self.left, self.operator, self.right, self.evaluator = left, operator, right, evaluator
 
-    def apply(self, item, root) -> bool:
-        left = self.left.evaluate(item, root) if isinstance(self.left, PathNode) else self.left
-        right = self.right.evaluate(item, root) if isinstance(self.right, PathNode) else self.right
+    def apply(self, item, root, require_properties: bool = False) -> bool:
+        left, right = self.left, self.right
+        if isinstance(left, PathNode):
+            left = left.evaluate(item, root, require_properties)
+        if isinstance(right, PathNode):
+            right = right.evaluate(item, root, require_properties)
         return self.evaluator(left, right)
 
     def __repr__(self):
@@ -491,12 +495,12 @@ class Logical:
     def __init__(self, operator: str, operands: list):
         self.operator, self.operands = operator, operands
 
-    def apply(self, item, root) -> bool:
+    def apply(self, item, root, require_properties: bool = False) -> bool:
         if self.operator == "&&":
-            return all(operand.apply(item, root) for operand in self.operands)
+            return all(operand.apply(item, root, require_properties) for operand in self.operands)
         if self.operator == "||":
-            return any(operand.apply(item, root) for operand in self.operands)
-        return not self.operands[0].apply(item, root)
+            return any(operand.apply(item, root, require_properties) for operand in self.operands)
+        return not self.operands[0].apply(item, root, require_properties)
 
     def __repr__(self):
         if self.operator == "!":

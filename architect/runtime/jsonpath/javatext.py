@@ -68,8 +68,17 @@ def parse_decimal(text: str) -> Decimal:
     return Decimal(text)
 
 
+def java_double_text(value: float) -> str:
+    """Double.toString: plain between 10^-3 and 10^7, else d.ddd...E<n>; the same shortest digits as repr()."""
+    if value == 0 or 1e-3 <= abs(value) < 1e7:
+        return repr(value)
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    text = "".join(map(str, digits)).rstrip("0") or "0"
+    return ("-" if sign else "") + f"{text[0]}.{text[1:] or '0'}E{exponent + len(digits) - 1}"
+
+
 def decimal_of(value) -> Decimal:
-    """The BigDecimal Jayway builds from a JSON number (from its Java toString)."""
+    """The BigDecimal Jayway builds from a JSON number: new BigDecimal(number.toString())."""
     if isinstance(value, int):
         return Decimal(value)
-    return Decimal(repr(value))
+    return Decimal(java_double_text(value))

@@ -256,7 +256,7 @@ class PredicateToken(Token):
 
     def accept(self, element, ctx) -> bool:
         try:
-            return self.predicate.apply(element, ctx.root)
+            return self.predicate.apply(element, ctx.root, ctx.require_properties)
         except InvalidPathError:
             return False
 
