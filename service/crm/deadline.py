@@ -3,7 +3,9 @@
 A query to a database that stopped answering (a stopped server, a network black hole whose kernel still
 acknowledges) blocks in recv() with no timeout of its own. Handing every query to a thread pool and
 waiting on it with a timeout bounds that, but costs a thread switch per lookup, which a busy host makes
-expensive (measured: 0.8 ms a lookup in the caller's thread, 2.7 ms through a pool, load average 15).
+expensive (measured while choosing, with an earlier version that used a pool: 0.8 ms a lookup in the
+caller's thread, 2.7 ms through the pool, load average 15; `python -m bench postgres_lookup` measures the
+backend as it is).
 Instead the caller registers its socket with its deadline; one daemon thread wakes at the oldest deadline
 and shuts down the sockets still busy past theirs, so the blocked call fails at once (shutdown(2) wakes a
 recv() blocked on the socket in another thread) and the caller answers degraded. Deadlines of one watchdog
