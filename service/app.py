@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings = dataclasses.replace(settings, api_keys=(secrets.token_urlsafe(24),))
 
     from service import api
+    from service.api.customer import customer_defaults
     from service import crm
     from service import health
     from service import metrics
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.extensions["companion.settings"] = settings
+    app.extensions["companion.customer_defaults"] = customer_defaults(settings.fields.fields)
     crm.init_app(app, settings)
 
     register_error_handlers(app)
@@ -58,5 +60,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(api.bp)
-    app.extensions["companion.openapi"] = build_openapi(app, _version())
+    app.extensions["companion.openapi"] = build_openapi(app, _version(), settings.fields.fields)
     return app

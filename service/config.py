@@ -11,6 +11,11 @@ from pathlib import Path
 
 import marshmallow as ma
 
+from schemas.fields_file import NO_CUSTOM_FIELDS
+from schemas.fields_file import FieldsConfig
+from schemas.fields_file import FieldsFileError
+from schemas.fields_file import load_fields_file
+
 PREFIX = "COMPANION_"
 # Used only in demo mode, so trace ids stay stable across demo restarts; never valid outside demo mode.
 DEMO_TRACE_SECRET = "architect-companion-demo-secret-not-for-production"
@@ -34,6 +39,9 @@ class Settings:
     sqlite_path: Path = Path("instance/crm.sqlite3")
     default_region: str = "US"
     tiers: tuple[str, ...] = ("standard", "silver", "gold", "platinum")
+    # The custom customer fields of COMPANION_FIELDS_FILE (schemas/fields_file.py); none by default.
+    fields_file: Path | None = None
+    fields: FieldsConfig = NO_CUSTOM_FIELDS
     crm_url_template: str = ""
     crm_auth_header: str = ""
     crm_field_map: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -132,6 +140,7 @@ class _SettingsSchema(ma.Schema):
         validate=ma.validate.Regexp(r"^[A-Z]{2}$", error="must be an ISO 3166-1 alpha-2 region such as US or GB"),
     )
     tiers = _CommaList(data_key=_env("TIERS"))
+    fields_file = ma.fields.String(data_key=_env("FIELDS_FILE"), validate=ma.validate.Length(min=1))
     crm_url_template = ma.fields.String(data_key=_env("CRM_URL_TEMPLATE"))
     crm_auth_header = ma.fields.String(data_key=_env("CRM_AUTH_HEADER"))
     crm_field_map = _FieldMap(data_key=_env("CRM_FIELD_MAP"))
@@ -174,6 +183,8 @@ class _SettingsSchema(ma.Schema):
     def _normalise(self, data, **kwargs):
         if "sqlite_path" in data:
             data["sqlite_path"] = Path(data["sqlite_path"])
+        if "fields_file" in data:
+            data["fields_file"] = Path(data["fields_file"])
         if "metrics_dir" in data:
             data["metrics_dir"] = Path(data["metrics_dir"])
         if "log_level" in data:
@@ -219,9 +230,22 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
     except ma.ValidationError as exc:
         raise ConfigError(_format_errors(exc.messages)) from None
     values.update(overrides)
+    if values.get("fields_file") is not None and "fields" not in overrides:
+        values["fields"] = read_fields_file(values["fields_file"])
     settings = Settings(**values)
     validate_settings(settings)
     return settings
+
+
+def read_fields_file(path: Path) -> FieldsConfig:
+    """The custom fields of a fields file.
+
+    :raise ConfigError: one line per problem, each naming COMPANION_FIELDS_FILE and the file.
+    """
+    try:
+        return load_fields_file(path)
+    except FieldsFileError as exc:
+        raise ConfigError("\n".join(f"{_env('FIELDS_FILE')}: {line}" for line in str(exc).splitlines())) from None
 
 
 def validate_settings(settings: Settings) -> None:

@@ -20,14 +20,15 @@ def _sqlite_backend(settings: Settings) -> CrmBackend:
     from service.crm.sqlite import database_problem
 
     path = settings.sqlite_path
+    custom = settings.fields.fields
     if settings.demo and not path.exists():
         # `make serve` from a fresh clone: the demo needs customers to find.
-        count = create_demo_database(path)
+        count = create_demo_database(path, custom=custom)
         log.warning("created the demo CRM database", extra={"path": str(path), "customers": count})
-    problem = database_problem(path)
+    problem = database_problem(path, custom)
     if problem:
-        raise ConfigError(f"COMPANION_SQLITE_PATH: {problem}; {_HOW_TO_CREATE}")
-    return SqliteBackend(path)
+        raise ConfigError(f"COMPANION_SQLITE_PATH: {problem}" + ("" if path.exists() else f"; {_HOW_TO_CREATE}"))
+    return SqliteBackend(path, custom)
 
 
 def build_backend(settings: Settings) -> CrmBackend:
