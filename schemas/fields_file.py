@@ -144,7 +144,7 @@ def _parse_field(name, spec, taken: dict[str, str], attributes: dict[str, str], 
         problems.append(f"{where}: minimum and maximum apply to integer fields only")
     if minimum is not None and maximum is not None and minimum > maximum:
         problems.append(f"{where}: minimum {minimum} is above maximum {maximum}")
-    if (minimum is not None and minimum > 0) or (maximum is not None and maximum < 0):
+    elif (minimum is not None and minimum > 0) or (maximum is not None and maximum < 0):
         # An absent value is 0, which must be a valid value.
         problems.append(f"{where}: the range must include 0, the value of an absent field")
     path = spec.get("path")
