@@ -25,7 +25,8 @@ from schemas.record import RecordField
 from schemas.trace import TraceRequest
 from schemas.trace import TraceResponse
 
-# A field name becomes a contract property (Genesys: a letter, then letters, digits, '-' or '_'), an Architect
+# A field name becomes a contract property (Genesys: a letter, then letters, digits, '-' or '_';
+# https://help.mypurecloud.com/?p=141876, the rule architect/contracts.py checks), an Architect
 # variable (Task.<name>, where '-' would read as a minus) and a store column: letters, digits and '_' only.
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 MAX_NAME_LENGTH = 64
