@@ -18,6 +18,7 @@ def _sqlite_backend(settings: Settings) -> CrmBackend:
     from service.crm.demo import create_demo_database
     from service.crm.sqlite import SqliteBackend
     from service.crm.sqlite import database_problem
+    from service.crm.sqlite import fields_problem
 
     path = settings.sqlite_path
     custom = settings.fields.fields
@@ -25,9 +26,12 @@ def _sqlite_backend(settings: Settings) -> CrmBackend:
         # `make serve` from a fresh clone: the demo needs customers to find.
         count = create_demo_database(path, custom=custom)
         log.warning("created the demo CRM database", extra={"path": str(path), "customers": count})
-    problem = database_problem(path, custom)
+    problem = database_problem(path)
     if problem:
-        raise ConfigError(f"COMPANION_SQLITE_PATH: {problem}" + ("" if path.exists() else f"; {_HOW_TO_CREATE}"))
+        raise ConfigError(f"COMPANION_SQLITE_PATH: {problem}; {_HOW_TO_CREATE}")
+    problem = fields_problem(path, custom)
+    if problem:
+        raise ConfigError(f"COMPANION_SQLITE_PATH: {problem}")
     return SqliteBackend(path, custom)
 
 

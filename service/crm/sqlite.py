@@ -165,9 +165,8 @@ def read_only_uri(path: Path) -> str:
     return Path(path).resolve().as_uri() + "?mode=ro"
 
 
-def database_problem(path: Path, custom: tuple[RecordField, ...] | None = None) -> str | None:
-    """None when path is a companion CRM database of a version we read (with these custom fields, unless None);
-    otherwise what is wrong with it."""
+def database_problem(path: Path) -> str | None:
+    """None when path is a companion CRM database of a version we read; otherwise what is wrong with it."""
     path = Path(path)
     if not path.is_file():
         return f"{path} does not exist"
@@ -176,7 +175,6 @@ def database_problem(path: Path, custom: tuple[RecordField, ...] | None = None) 
         try:
             application_id = connection.execute("PRAGMA application_id").fetchone()[0]
             version = connection.execute("PRAGMA user_version").fetchone()[0]
-            have = stored_fields(connection) if application_id == APPLICATION_ID and version == 2 else {}
         finally:
             connection.close()
     except sqlite3.Error as exc:
@@ -185,15 +183,28 @@ def database_problem(path: Path, custom: tuple[RecordField, ...] | None = None) 
         return f"{path} is not a companion CRM database"
     if version not in READABLE_VERSIONS:
         return f"{path} has CRM schema version {version}; this version of the service reads version {SCHEMA_VERSION}"
-    if custom is not None:
-        want = {field.name: field.type for field in custom}
-        if have != want:
-            return (
-                f"{path} was imported with {describe_fields(have)}, but the fields file defines {describe_fields(want)}; "
-                "re-import the CSV with `companion crm import --fields FILE` (it migrates the database), "
-                "or point COMPANION_FIELDS_FILE at the file it was imported with"
-            )
     return None
+
+
+def fields_problem(path: Path, custom: tuple[RecordField, ...]) -> str | None:
+    """None when the database (a readable one: see database_problem) has these custom fields, with these types;
+    otherwise how it differs and what to do."""
+    try:
+        connection = sqlite3.connect(read_only_uri(path), uri=True, timeout=_BUSY_TIMEOUT_S)
+        try:
+            have = stored_fields(connection)
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        return f"{path} is not a readable SQLite database ({exc})"
+    want = {field.name: field.type for field in custom}
+    if have == want:
+        return None
+    return (
+        f"{path} was imported with {describe_fields(have)}, but the fields file defines {describe_fields(want)}; "
+        "re-import the CSV with `companion crm import --fields FILE` (it migrates the database), "
+        "or point COMPANION_FIELDS_FILE at the file it was imported with"
+    )
 
 
 def row_to_record(row: tuple, fields: tuple[RecordField, ...] = BUILTIN_FIELDS) -> dict[str, object]:
