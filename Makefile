@@ -16,13 +16,13 @@ $(BIN)/python:
 # succeeded and the command it installed runs, so a failed or partial install is retried next time.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	rm -f $@
-	$(PIP) -e .
+	$(PIP) -e . --config-settings editable_mode=compat
 	$(BIN)/companion --help >/dev/null
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	rm -f $@
-	$(PIP) -e '.[test]'
+	$(PIP) -e '.[test]' --config-settings editable_mode=compat
 	$(BIN)/companion --help >/dev/null
 	touch $@ $(VENV)/.installed
 

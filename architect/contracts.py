@@ -1,6 +1,6 @@
 """Data-action contracts: JSON Schemas in Genesys's draft-04 dialect, generated from the marshmallow schemas.
 
-The rules come from /work/shared/reference/genesys-data-actions.md §2 (HC:141876 "Add contracts to custom
+The rules come from docs/reference/data-actions.md §2 (HC:141876 "Add contracts to custom
 actions"): input contracts are one flat object of scalar properties; output contracts may nest objects and
 arrays but not arrays inside arrays; `$ref` is not supported; property names start with a letter and hold
 only letters, digits, `-` and `_`; `orgId`, `integrationId` and `rawRequest` are reserved input names.
@@ -229,7 +229,7 @@ def _ordered_property(prop: dict) -> dict:
 
 def _to_json_schema(schema: type[ma.Schema] | ma.Schema) -> dict:
     # schema_name_resolver returning None makes apispec inline nested schemas instead of emitting $ref
-    # (/work/shared/reference/ecosystem.md §5.1).
+    # (docs/reference/libraries.md).
     plugin = MarshmallowPlugin(schema_name_resolver=lambda _schema: None)
     APISpec(title="contracts", version="1", openapi_version="3.1.0", plugins=[plugin])
     return plugin.converter.schema2jsonschema(schema)
@@ -251,7 +251,7 @@ def contract_for(schema: type[ma.Schema] | ma.Schema, direction: Direction) -> d
     if converted.get("required"):
         contract["required"] = list(converted["required"])
     contract["properties"] = {name: _ordered_property(prop) for name, prop in converted.get("properties", {}).items()}
-    # Every Genesys export carries additionalProperties: true (genesys-data-actions.md §1.2, §8): Genesys may send
+    # Every Genesys export carries additionalProperties: true (docs/reference/data-actions.md §1.2, §8): Genesys may send
     # more inputs than the contract names, and the service may add output fields later.
     contract["additionalProperties"] = True
     violations = contract_violations(contract, direction)
@@ -263,7 +263,7 @@ def contract_for(schema: type[ma.Schema] | ma.Schema, direction: Direction) -> d
 def flattened_outputs(schema: dict) -> dict[str, str]:
     """Output names as Architect binds them (nested objects as dotted names) -> their contract type.
 
-    Arrays of scalars become '<type> collection'; genesys-data-actions.md §2 (Flattening).
+    Arrays of scalars become '<type> collection'; docs/reference/data-actions.md §2 (Flattening).
     """
     names: dict[str, str] = {}
 

@@ -27,7 +27,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings = load_settings()
     else:
         validate_settings(settings)
-    if settings.demo and not settings.api_keys:
+    generated_key = settings.demo and not settings.api_keys
+    if generated_key:
         # Demo mode only: a fresh key per start, printed by the gunicorn banner (service.serving).
         settings = dataclasses.replace(settings, api_keys=(secrets.token_urlsafe(24),))
 
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["companion.settings"] = settings
     app.extensions["companion.customer_defaults"] = customer_defaults(settings.fields.fields)
+    # Only a key made up here may be printed; one from COMPANION_API_KEYS is a real secret.
+    app.extensions["companion.generated_key"] = generated_key
     crm.init_app(app, settings)
 
     register_error_handlers(app)

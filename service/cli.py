@@ -52,18 +52,14 @@ def cli():
 @click.option("--demo", is_flag=True, help="Demo mode: generated API key, demo secret and demo CRM database.")
 def serve(host: str, port: int, demo: bool):
     """Run the service under gunicorn with the repository's gunicorn config."""
-    from service.config import ConfigError
-    from service.config import load_settings
+    from service.preflight import checked_settings
 
     env = dict(os.environ)
     if demo:
         env["COMPANION_DEMO"] = "1"
     env["COMPANION_BIND"] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    try:
-        # Fail here, with the variable named, rather than in a gunicorn traceback.
-        load_settings(env)
-    except ConfigError as exc:
-        raise click.ClickException(f"invalid configuration:\n{exc}") from None
+    # Every problem at once, each naming its variable, and exit 2 here rather than in a gunicorn traceback.
+    checked_settings(env)
     config = Path(__file__).with_name("gunicorn_conf.py")
     argv = [sys.executable, "-m", "gunicorn", "--config", str(config)]
     os.execvpe(argv[0], argv, env)
@@ -71,4 +67,4 @@ def serve(host: str, port: int, demo: bool):
 
 def main() -> None:
     """Console-script entry point."""
-    cli()
+    cli(prog_name="companion")

@@ -223,18 +223,37 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
 
     :raise ConfigError: with one line per invalid or unknown variable.
     """
+    settings, problems = read_settings(environ, **overrides)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return settings
+
+
+def read_settings(environ: Mapping[str, str] | None = None, **overrides) -> tuple[Settings, list[str]]:
+    """Settings from the valid variables, and one line for each problem with the others (all of them at once).
+
+    The settings hold defaults where a variable is invalid, so later checks (the CRM backend's) can still run
+    and report their own problems in the same list.
+    """
     environ = os.environ if environ is None else environ
     raw = {k: v for k, v in environ.items() if k.startswith(PREFIX)}
+    schema = _SettingsSchema()
+    problems: list[str] = []
     try:
-        values = _SettingsSchema().load(raw)
+        values = schema.load(raw)
     except ma.ValidationError as exc:
-        raise ConfigError(_format_errors(exc.messages)) from None
+        problems.extend(_format_errors(exc.messages).splitlines())
+        valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+        values = schema._normalise(dict(valid))
     values.update(overrides)
     if values.get("fields_file") is not None and "fields" not in overrides:
         values["fields"] = read_fields_file(values["fields_file"])
     settings = Settings(**values)
-    validate_settings(settings)
-    return settings
+    try:
+        validate_settings(settings)
+    except ConfigError as exc:
+        problems.extend(str(exc).splitlines())
+    return settings, problems
 
 
 def read_fields_file(path: Path) -> FieldsConfig:

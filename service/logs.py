@@ -17,6 +17,16 @@ CORRELATION_HEADER = "ININ-Correlation-Id"
 _HANDLER_MARK = "_companion_handler"
 
 
+def json_formatter() -> logging.Formatter:
+    """The one JSON line format of every log line: the service's own and gunicorn's (service/gunicorn_conf.py)."""
+    return JsonFormatter(
+        "{asctime}{levelname}{name}{message}",
+        style="{",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
+    )
+
+
 def configure_logging(level: str) -> None:
     """Send the companion.* loggers to stderr as JSON lines (idempotent: one handler however often called)."""
     root = logging.getLogger("companion")
@@ -25,14 +35,7 @@ def configure_logging(level: str) -> None:
     if any(getattr(h, _HANDLER_MARK, False) for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter(
-            "{asctime}{levelname}{name}{message}",
-            style="{",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            datefmt="%Y-%m-%dT%H:%M:%S%z",
-        )
-    )
+    handler.setFormatter(json_formatter())
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 
 from gunicorn import util
@@ -26,17 +27,26 @@ def listening_urls(server) -> list[str]:
 
 
 def when_ready(server) -> None:
-    """Print where the service listens and, in demo mode, the key to call it with."""
+    """Say where the service listens: a JSON log line in production; in demo mode, a banner for a person with
+    the key to call it with (only a generated one: a key from COMPANION_API_KEYS is never printed)."""
     # Another WSGI app under this config (bench/'s baseline) has no settings: print the URL only.
-    settings = server.app.wsgi().extensions.get("companion.settings")
+    extensions = getattr(server.app.wsgi(), "extensions", {})
+    settings = extensions.get("companion.settings")
     urls = listening_urls(server)
+    if settings is not None and not settings.demo:
+        logging.getLogger("companion.serving").info(f"architect-companion is listening on {', '.join(urls)}",
+                                                    extra={"urls": urls})
+        return
     lines = [f"architect-companion is listening on {', '.join(urls)}"]
-    if settings is not None and settings.demo and urls:
-        key = settings.api_keys[0]
+    if settings is not None and urls:
+        if extensions.get("companion.generated_key"):
+            key = settings.api_keys[0]
+            lines += [f"API key (new at every start): {key}", "Copy into your shell, then try the README's curl:",
+                      f"  export KEY={key}"]
+        else:
+            lines += ["API key: the one in COMPANION_API_KEYS", "Copy into your shell:", "  export KEY=<your key>"]
         lines += [
-            f"API key: {key}",
-            "Try it:",
-            f"  curl -s -X POST {urls[0]}/v1/trace -H 'Authorization: Bearer {key}' "
+            f"  curl -s -X POST {urls[0]}/v1/trace -H \"Authorization: Bearer $KEY\" "
             "-H 'Content-Type: application/json' -d '{\"conversationId\": \"demo-call-1\"}'",
         ]
     print("\n".join(lines), file=sys.stderr, flush=True)

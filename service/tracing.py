@@ -47,7 +47,7 @@ def derive_trace_context(secret: bytes, conversation_id: str, participant_id: st
     traceId is the first 16 bytes of HMAC(secret, conversationId); spanId the first 8 bytes of
     HMAC(secret, conversationId + participantId). Formats: W3C Trace Context (trace-id 32 hex,
     parent-id 16 hex, flags 01 = sampled) and Datadog (decimal low 64 bits, _dd.p.tid = high 64 bits
-    as 16 hex), as in ../shared/reference/ecosystem.md section 3.
+    as 16 hex), as in docs/reference/trace-ids.md.
     """
     trace = _derive(secret, b"trace", conversation_id, size=16, valid=_trace_id_valid)
     span = _derive(secret, b"span", conversation_id, participant_id, size=8, valid=_span_id_valid)

@@ -17,7 +17,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = ROOT / "service" / "gunicorn_conf.py"
 # gunicorn's own line (INFO) or the service banner (always printed, whatever the log level).
-_LISTENING = re.compile(r"(?:Listening at:|is listening on) (http://[^\s,]+)")
+_LISTENING = re.compile(r'(?:Listening at:|is listening on) (http://[^\s,"]+)')
 
 
 class ServerError(RuntimeError):

@@ -55,7 +55,7 @@ def make_serve(tmp_path_factory):
         deadline = time.monotonic() + 120  # the first run may install the project into .venv
         key = None
         while time.monotonic() < deadline and process.poll() is None:
-            match = re.search(r"API key: (\S+)", log_path.read_text(errors="replace"))
+            match = re.search(r"export KEY=(\S+)", log_path.read_text(errors="replace"))
             if match:
                 key = match.group(1)
                 try:

@@ -1,4 +1,4 @@
-"""Rules for data-action JSON files (the export format of genesys-data-actions.md §1, §2 and §3)."""
+"""Rules for data-action JSON files (the export format of docs/reference/data-actions.md §1, §2 and §3)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ INFO = "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 
 # rule id -> (severity, one-line summary). Ids are stable: tools and docs refer to them.
-# Sources: /work/shared/reference/genesys-data-actions.md (DA, CT) and archy-flow-yaml.md (FL).
+# Sources: docs/reference/data-actions.md (DA, CT) and docs/reference/archy-flows.md (FL).
 RULES: dict[str, tuple[str, str]] = {
     "DA001": (ERROR, "file is not valid JSON"),
     "DA002": (ERROR, "a key of the export shape is missing or has the wrong type (§1.1)"),
@@ -52,6 +52,8 @@ RULES: dict[str, tuple[str, str]] = {
     "FL010": (WARNING, "failureOutputs bound to variables in a call flow (§2)"),
     "FL011": (ERROR, "a mapping used as a key: an unquoted {{placeholder}} (§4, §6)"),
     "FL012": (WARNING, "not an Archy flow, task or options file"),
+    "FL013": (INFO, "callData action not among the data actions checked: its inputs and outputs were not cross-checked"),
+    "FL014": (INFO, "callData actions cross-checked against data-action files found beside the flow"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Rules for Archy flow YAML (archy-flow-yaml.md), with the data actions given alongside for cross-checks.
+"""Rules for Archy flow YAML (docs/reference/archy-flows.md), with the data actions given alongside for cross-checks.
 
 The file is read with ruamel.yaml's round-trip loader (YAML 1.2) keeping quote styles, so a finding can say
 whether a key was quoted and on which line it is.
@@ -21,7 +21,7 @@ from architect.check.findings import finding
 from architect.contracts import flattened_outputs
 from architect.contracts import join_path
 
-# Root keys of flow files (archy-flow-yaml.md §1, plus the lowercase API type names in their Archy spelling).
+# Root keys of flow files (docs/reference/archy-flows.md §1, plus the lowercase API type names in their Archy spelling).
 FLOW_TYPES = frozenset(
     "inboundCall inqueueCall secureCall outboundCall workflow inboundShortMessage inboundEmail inboundChat "
     "inqueueEmail inqueueShortMessage botFlow digitalBot commonModule voicemail voiceSurvey surveyInvite "
@@ -35,7 +35,7 @@ _ANGLE_PLACEHOLDER = re.compile(r"^<[A-Za-z][A-Za-z0-9_ -]*>$")
 _BARE_VARIABLE = re.compile(r"^(?:Task|Flow|State|Common|Slot)\.[A-Za-z_][A-Za-z0-9_]*$", re.IGNORECASE)
 _EXPORT_SUFFIX = re.compile(r"\s+-\s+Exported \d{4}-\d{2}-\d{2} @ \d{2}:\d{2}$")
 
-# Architect variable declaration -> contract type it holds (archy-flow-yaml.md §2 output type mapping).
+# Architect variable declaration -> contract type it holds (docs/reference/archy-flows.md §2 output type mapping).
 VARIABLE_TYPES = {
     "stringVariable": "string",
     "integerVariable": "integer",
@@ -172,9 +172,9 @@ class _FlowChecker:
                         continue
                     base = join_path(join_path(join_path(join_path(path, "category"), str(integration)), "dataAction"), str(name))
                     action = self.actions.get(action_key(str(name))) if isinstance(name, str) else None
-                    self._check_binding(binding, base, action, call_flow)
+                    self._check_binding(binding, base, action, call_flow, name=str(name))
 
-    def _check_binding(self, binding: Mapping, base: str, action: dict | None, call_flow: bool) -> None:
+    def _check_binding(self, binding: Mapping, base: str, action: dict | None, call_flow: bool, *, name: str) -> None:
         failure = binding.get("failureOutputs")
         if call_flow and isinstance(failure, Mapping):
             for output, target in failure.items():
@@ -187,6 +187,9 @@ class _FlowChecker:
                         "call flows cannot bind failure outputs; leave them out or set noValue: true",
                     )
         if action is None:
+            self.add(binding, next(iter(binding), None), base, "FL013",
+                     f"data action {name!r} was not among the files checked: its inputs and outputs were not "
+                     "cross-checked; give its file or folder too (companion check FLOW.yaml DATA-ACTIONS/)")
             return
         contract = action.get("contract") or {}
         input_schema = (contract.get("input") or {}).get("inputSchema") or {}

@@ -80,11 +80,35 @@ def check_paths(paths: Iterable[str | Path]) -> list[Finding]:
             text = _read(path)
             if text is None:
                 findings.append(finding(str(path), "", "FL001", "not UTF-8 text"))
-            else:
-                findings.extend(check_flow(str(path), text, actions))
+                continue
+            flow_actions, found_in = actions, None
+            if not actions and "callData" in text:
+                flow_actions, found_in = _actions_beside(path)
+            flow_findings = check_flow(str(path), text, flow_actions)
+            if found_in is not None:
+                flow_findings.append(finding(str(path), "", "FL014", f"callData actions cross-checked against the "
+                                             f"data actions in {found_in} (give data-action files to choose others)"))
+            findings.extend(flow_findings)
     order = {str(path): index for index, (path, _e) in enumerate(files)}
     findings.sort(key=lambda f: (order.get(f.file, 0), f.line or 0, SEVERITY_ORDER[f.severity], f.path, f.rule))
     return findings
+
+
+def _actions_beside(flow: Path) -> tuple[dict[str, dict], Path | None]:
+    """Data actions in the first of the flow's folder, its data-actions/ or actions/ subfolder, or a data-actions/
+    folder next to it (architect/flows/ beside architect/data-actions/), for cross-checks only."""
+    for folder in (flow.parent, flow.parent / "data-actions", flow.parent / "actions", flow.parent.parent / "data-actions"):
+        found: dict[str, dict] = {}
+        for candidate in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+            try:
+                document = json.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if looks_like_data_action(document) and isinstance(document.get("name"), str):
+                found.setdefault(action_key(document["name"]), document)
+        if found:
+            return found, folder
+    return {}, None
 
 
 def summary(findings: list[Finding], file_count: int) -> str:

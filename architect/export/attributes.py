@@ -1,6 +1,6 @@
 """Which output of the context action lands in which participant-data key.
 
-Participant-data names and values are case-sensitive strings (archy-flow-yaml.md §3, RC-SPD). The defaults below
+Participant-data names and values are case-sensitive strings (docs/reference/archy-flows.md §3, RC-SPD). The defaults below
 are documented in docs/architect.md; `--attributes FILE` (YAML or JSON, `outputField: key`) replaces them.
 """
 
@@ -34,7 +34,7 @@ DEFAULT_ATTRIBUTES: dict[str, str] = {
 # Set on every path of the call-data step: "ok", "failure" or "timeout".
 STATUS_ATTRIBUTE = "companion.status"
 STATUS_VALUES = ("ok", "failure", "timeout")
-# Archy reads {{name}} as a substitution placeholder (archy-flow-yaml.md §6), so a key may not contain one.
+# Archy reads {{name}} as a substitution placeholder (docs/reference/archy-flows.md §6), so a key may not contain one.
 _PLACEHOLDER = re.compile(r"\{\{|\}\}")
 MAX_KEY_LENGTH = 256
 

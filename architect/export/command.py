@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from architect.base_url import HTTP_WARNING, is_plain_http
 from architect.contracts import ContractError
 from architect.export.attributes import AttributeMapError
 from architect.export.attributes import load_attribute_map
@@ -19,6 +20,11 @@ from architect.export.options import ExportError
 from architect.export.options import make_options
 from schemas.fields_file import FieldsFileError
 from schemas.fields_file import load_fields_file
+
+
+# Not architect/: that folder holds the repository's committed artifacts, which only `--out architect` rewrites
+# (ignored by git, so an export in a clone leaves `git status` clean).
+DEFAULT_OUT = Path("companion-export")
 
 
 @click.command("export")
@@ -60,9 +66,9 @@ from schemas.fields_file import load_fields_file
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("architect"),
+    default=DEFAULT_OUT,
     show_default=True,
-    help="Folder to write data-actions/, terraform/ and flows/ into.",
+    help="Folder to write data-actions/, terraform/ and flows/ into (created if missing).",
 )
 def export_command(base_url, auth, timeout_seconds, service_deadline_ms, attributes_file, fields_file, out_dir):
     """Write the data actions, Terraform and Archy flows generated from schemas/ (and --fields FILE)."""
@@ -88,5 +94,9 @@ def export_command(base_url, auth, timeout_seconds, service_deadline_ms, attribu
     except ContractError as exc:
         # The schemas themselves break a Genesys rule: a fault in schemas/, not in the command line.
         raise click.ClickException(str(exc)) from None
-    for path in write_artifacts(files, out_dir):
+    if is_plain_http(options.base_url):
+        click.echo(HTTP_WARNING.format(option="--base-url", url=options.base_url), err=True)
+    written = write_artifacts(files, out_dir)
+    for path in written:
         click.echo(f"wrote {path}")
+    click.echo(f"{len(written)} files in {out_dir.resolve()}")

@@ -1,4 +1,4 @@
-"""Web Services Data Action definitions in Genesys's export format (genesys-data-actions.md §1)."""
+"""Web Services Data Action definitions in Genesys's export format (docs/reference/data-actions.md §1)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from architect.export.options import ExportError
 from architect.export.options import ExportOptions
 
 INTEGRATION_TYPE = "custom-rest-actions"
-# The User Defined credential field the bearer header reads (genesys-data-actions.md §4.1).
+# The User Defined credential field the bearer header reads (docs/reference/data-actions.md §4.1).
 API_KEY_CREDENTIAL_FIELD = "apiKey"
 
 
 def request_template(input_contract: dict) -> str:
     """A JSON body built from the inputs, every value escaped with $esc.jsonString.
 
-    genesys-data-actions.md §3.1: formal `${input.x}` prints its own name when x is unset, so optional inputs use
+    docs/reference/data-actions.md §3.1: formal `${input.x}` prints its own name when x is unset, so optional inputs use
     silent references, and `$esc.jsonString` adds no quotes of its own. `$!esc.jsonString($!{input.x})` stays
     empty when x is unset whatever jsonString does with null.
     """
@@ -61,7 +61,7 @@ def build_data_action(endpoint: Endpoint, options: ExportOptions) -> dict:
             },
             "response": {
                 # The service answers with a flat object shaped like the output contract, so the body passes
-                # through untouched (genesys-data-actions.md §8).
+                # through untouched (docs/reference/data-actions.md §8).
                 "translationMap": {},
                 "translationMapDefaults": {},
                 "successTemplate": "${rawResult}",

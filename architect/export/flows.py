@@ -1,6 +1,6 @@
 """Archy YAML: the reusable call-context task, a sample inbound call flow, and the options file.
 
-Shapes follow /work/shared/reference/archy-flow-yaml.md: callData with successOutputs bound to declared, typed
+Shapes follow docs/reference/archy-flows.md: callData with successOutputs bound to declared, typed
 `Task.` variables (§2, §4 "Declaring variables": CACHE declares its task variables; declaring is safer), no
 failureOutputs in call flows (§2), setParticipantData with string values and `ToString()` for the rest (§3),
 decision outputs keyed "yes"/"no" (§5), transferToAcd with `lit: {name: ...}` queues (§5), the callData category
@@ -79,7 +79,7 @@ def context_task(options: ExportOptions, input_contract: dict, output_contract: 
     for field in bound:
         declaration, initial, _ = _VARIABLE_TYPES[outputs[field]]
         # An initial value keeps the variable set on the failure and timeout paths, where reading NOT_SET would
-        # send the call to error handling (archy-flow-yaml.md §9.3).
+        # send the call to error handling (docs/reference/archy-flows.md §9.3).
         variables.append({declaration: {"name": task_variable(field), "initialValue": {"lit": initial}}})
     inputs = {
         name: {"exp": _INPUT_EXPRESSIONS[name]} if name in _INPUT_EXPRESSIONS else {"noValue": True}

@@ -7,15 +7,15 @@ import re
 import shlex
 from collections.abc import Mapping
 from typing import Literal
-from urllib.parse import urlsplit
 
+from architect.base_url import BaseUrlError, check_base_url
 from architect.export.attributes import DEFAULT_ATTRIBUTES
 from schemas.record import RecordField
 from service.config import Settings
 
 AUTH_MODES = ("basic", "bearer")
 DEFAULT_TIMEOUT_SECONDS = 3
-# The data-action timeout range, genesys-data-actions.md §1.1 (ActionConfig.timeoutSeconds: 1-60).
+# The data-action timeout range, docs/reference/data-actions.md §1.1 (ActionConfig.timeoutSeconds: 1-60).
 TIMEOUT_RANGE = (1, 60)
 # The service's own CRM deadline; the action timeout must stay above it so a slow CRM gives a degraded
 # answer from the service instead of Genesys's timeout path.
@@ -58,11 +58,10 @@ class ExportOptions:
 
 def normalise_base_url(url: str) -> str:
     """The service's base URL without a trailing slash; ExportError unless it is a plain http(s) URL."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ExportError(f"--base-url {url!r}: must be an absolute http(s) URL such as https://companion.example.com")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ExportError(f"--base-url {url!r}: must not carry a query, fragment or credentials")
+    try:
+        check_base_url(url, "--base-url")
+    except BaseUrlError as exc:
+        raise ExportError(str(exc)) from None
     if _UNSAFE_URL_CHARS.search(url.strip()):
         raise ExportError(
             f"--base-url {url!r}: contains a character that Velocity, Terraform or YAML would interpret "

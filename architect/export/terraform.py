@@ -1,6 +1,6 @@
 """CX as Code (Terraform) for the integration, its credential and one action per endpoint.
 
-Resource shapes: genesys-data-actions.md §6 (terraform-provider-genesyscloud docs and DO/custom-rest-integration-module)
+Resource shapes: docs/reference/data-actions.md §6 (terraform-provider-genesyscloud docs and DO/custom-rest-integration-module)
 and §4.3 (credential type names; on custom-rest-actions the credential sits under the key `basicAuth` whatever its
 type). Terraform would interpolate Velocity's `${`, so every `${` in a template is written `$${` (§6).
 """

@@ -1,6 +1,6 @@
 """Deterministic block-style YAML text in which every string is quoted.
 
-archy-flow-yaml.md §4 and §6: unquoted `yes`/`no` keys load as booleans under YAML 1.1, `lit: True` loads as a
+docs/reference/archy-flows.md §4 and §6: unquoted `yes`/`no` keys load as booleans under YAML 1.1, `lit: True` loads as a
 bool, and an unquoted `{{placeholder}}` does not parse at all. Quoting every string value, and every key that
 is not a plain identifier, keeps the file meaning the same for YAML 1.1 and 1.2 loaders, before and after
 `{{key}}` substitution.

@@ -6,6 +6,8 @@ import base64
 import functools
 import json
 import re
+import socket
+import ssl
 import time
 import urllib.parse
 from dataclasses import asdict, dataclass, field
@@ -17,7 +19,7 @@ import requests
 from architect.runtime import jsonpath
 from architect.runtime.velocity import TemplateRenderError, render_velocity
 
-# Facts: /work/shared/reference/genesys-data-actions.md §1.1 (file format), §2 (contracts, draft-04, reserved input
+# Facts: docs/reference/data-actions.md §1.1 (file format), §2 (contracts, draft-04, reserved input
 # names), §3 (Velocity, translation map, defaults, the pipeline in §3.5), §4.1/§4.3 (Basic auth credential fields
 # userName/password, `${credentials.x}`), §5 (timeout 1-60 s, default 60; non-2xx -> failure; non-JSON body ->
 # 400 ACTION.REMOTE_ENDPOINT). Step names are ours: Genesys's test-mode operation names are unverified (§5.1).
@@ -56,6 +58,9 @@ class ActionResult:
     error: str | None
     duration_ms: float
     request: dict | None  # method, url, headers (Authorization and credential values redacted), body
+    # Why this run failed or may differ where a real call would not: the service unreachable from here, a
+    # credential it refused, a ${...} reference left in the request. One readable line each; --strict exits 1.
+    local_faults: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """A JSON-serialisable document of the result."""
@@ -273,7 +278,43 @@ def execute_action(action: dict, inputs: dict, credentials: dict | None = None, 
             session.close()
     outputs = run.steps[-1].detail["outputs"] if status == "success" else {}
     return ActionResult(status=status, outputs=outputs, raw_output=raw_output, steps=run.steps, error=error,
-                        duration_ms=(time.monotonic() - started) * 1000.0, request=run.request)
+                        duration_ms=(time.monotonic() - started) * 1000.0, request=run.request,
+                        local_faults=_local_faults(run))
+
+
+def _local_faults(run: _Run) -> list[str]:
+    """The problems of this run that say more about the local set-up than about the action (see ActionResult)."""
+    faults = []
+    for step in run.steps:
+        references = step.detail.get("unresolved") or []
+        if references:
+            faults.append(f"{step.name}: unresolved {', '.join(dict.fromkeys(references))} "
+                          "(Genesys would send the text as it is)")
+        if step.name == "send request" and not step.ok and "cannot reach" in (step.error or ""):
+            faults.append(step.error)
+        if step.name == "check response" and step.detail.get("status") in (401, 403):
+            faults.append(f"the service refused the credential (HTTP {step.detail['status']}): check --credential")
+    return faults
+
+
+def connection_reason(exc: BaseException) -> str:
+    """A connection failure in a few words ("connection refused"), not the urllib3 repr of the exception."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ConnectionRefusedError):
+            return "connection refused (is the service running on that host and port?)"
+        if isinstance(exc, socket.gaierror):
+            return "the host name does not resolve"
+        if isinstance(exc, ssl.SSLError):
+            return f"TLS failed ({exc.reason or exc})"
+        if isinstance(exc, ConnectionResetError):
+            return "the connection was reset"
+        if isinstance(exc, OSError) and exc.strerror:
+            return exc.strerror.lower()
+        exc = exc.__cause__ or exc.__context__ or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException)
+                                                   else getattr(exc, "reason", None))
+    return "connection failed"
 
 
 def _pipeline(action, inputs, credentials, run: _Run, session, base_url, timeout):
@@ -433,7 +474,7 @@ def _send(session, method, url, headers, body, limit, run: _Run):
         # requests reports a read timeout while streaming the body as a ConnectionError.
         if time.monotonic() >= deadline or "timed out" in str(exc).lower():
             raise timed_out(f"no complete response within the action timeout of {limit:g} s") from None
-        raise run.fail("send request", "failure", f"cannot reach {run.request['url']}: {exc}",
+        raise run.fail("send request", "failure", f"cannot reach {run.request['url']}: {connection_reason(exc)}",
                        method=method, url=run.request["url"]) from None
     except requests.RequestException as exc:
         raise run.fail("send request", "failure", f"request to {run.request['url']} failed: {exc}",

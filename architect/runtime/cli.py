@@ -7,7 +7,18 @@ import sys
 
 import click
 
+from architect.base_url import BaseUrlError, check_base_url
 from architect.runtime.actions import ActionDefinitionError, ActionResult, execute_action, load_action
+
+
+def service_url_option(url: str | None, option: str) -> str | None:
+    """The --base-url / --service-url value checked as `export --base-url` checks it, or None."""
+    if url is None:
+        return None
+    try:
+        return check_base_url(url, option)
+    except BaseUrlError as exc:
+        raise click.BadParameter(str(exc).removeprefix(f"{option} "), param_hint=option) from None
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -58,6 +69,10 @@ def print_result(name: str, result: ActionResult) -> None:
             click.echo(f"  {key} = {json.dumps(value, ensure_ascii=False)}")
     else:
         click.echo(f"{result.status}: {result.error}")
+    if result.local_faults:
+        click.echo("local faults (a real call would not fail this way; --strict exits 1):")
+        for fault in result.local_faults:
+            click.echo(f"  - {fault}")
 
 
 @click.group("action")
@@ -77,8 +92,11 @@ def action_command():
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
               help="Seconds; default: the action's timeoutSeconds, else 60.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as a JSON document.")
-def run_command(file, input_pairs, inputs_json, credential_pairs, base_url, timeout, as_json):
+@click.option("--strict", is_flag=True,
+              help="Also exit 1 when the run succeeded with a ${credentials.x} or ${input.x} left unresolved.")
+def run_command(file, input_pairs, inputs_json, credential_pairs, base_url, timeout, as_json, strict):
     """Run the data action in FILE; exit 1 when it takes the failure or timeout path."""
+    base_url = service_url_option(base_url, "--base-url")
     try:
         action = load_action(file)
     except ActionDefinitionError as exc:
@@ -100,4 +118,4 @@ def run_command(file, input_pairs, inputs_json, credential_pairs, base_url, time
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str))
     else:
         print_result(action["name"], result)
-    sys.exit(0 if result.status == "success" else 1)
+    sys.exit(0 if result.status == "success" and not (strict and result.local_faults) else 1)

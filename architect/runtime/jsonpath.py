@@ -12,7 +12,7 @@ from jsonpath_ng import jsonpath as jp
 from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext import parse as parse_jsonpath
 
-# Facts: /work/shared/reference/genesys-data-actions.md §3.3. Genesys very likely evaluates translation maps with
+# Facts: docs/reference/data-actions.md §3.3. Genesys very likely evaluates translation maps with
 # Jayway JsonPath (`$.size()` is Jayway-only). Jayway semantics copied here:
 # - a definite path ($.a.b, $.a[0].b, $['a']) gives the value itself; JSON null is a value;
 # - an indefinite path (.., [*], .*, filters, slices, unions, [0,1]) always gives a list, possibly empty;

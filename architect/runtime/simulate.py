@@ -11,6 +11,7 @@ import click
 
 from architect.runtime.flow import (ActionLookupError, ActionRegistry, FlowLoadError, SimulationError, load_flow,
                                     read_options, run_flow)
+from architect.runtime.cli import service_url_option
 from architect.runtime.flow.collect import KEYS
 from architect.runtime.flow.datatables import DataTableError, load_data_table
 from architect.runtime.flow.schedules import STATES
@@ -72,14 +73,19 @@ def _digits(text: str | None) -> list[str]:
 @click.option("--max-steps", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Stop a flow that loops for ever after this many steps.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as a JSON document.")
+@click.option("--strict", is_flag=True,
+              help="Exit 1 when a data action failed for a reason a real call would not have: the service "
+                   "unreachable, a credential refused, a ${credentials.x} or ${input.x} left unresolved.")
+@click.option("-v", "--verbose", is_flag=True, help="Show each step's YAML path and values in full.")
 def simulate_command(flow_file, actions_dir, options_file, ani, dtmf, service_url, credential_pairs,
                      conversation_id, called_address, remote_name, queue_pairs, current_queue, unavailable,
-                     schedule_pairs, emergencies, data_pairs, table_pairs, max_steps, as_json):
+                     schedule_pairs, emergencies, data_pairs, table_pairs, max_steps, as_json, strict, verbose):
     """Simulate one call through FLOW.yaml: path, audio, data actions, participant data, disposition."""
     if not _ANI.match(ani):
         raise click.BadParameter(f"expected a tel: or sip: address such as tel:+13175550116, got {ani!r}",
                                  param_hint="--ani")
     digits = _digits(dtmf)
+    service_url = service_url_option(service_url, "--service-url")
     queue_ids = _pairs(queue_pairs, "--queue")
     schedules = _pairs(schedule_pairs, "--schedule")
     bad = [f"{name}={state}" for name, state in schedules.items() if state.strip().lower() not in STATES]
@@ -108,16 +114,21 @@ def simulate_command(flow_file, actions_dir, options_file, ani, dtmf, service_ur
                           unavailable_queues=unavailable, schedules=schedules, emergencies=emergencies,
                           queue_ids=queue_ids, max_steps=max_steps, **options)
     except SimulationError as exc:
-        if exc.result is not None:
-            _show(exc.result, as_json, ani, conversation_id)
-        raise click.ClickException(f"{flow_file}: {exc}") from None
-    _show(result, as_json, ani, conversation_id)
+        if exc.result is None:
+            raise click.ClickException(f"{flow_file}: {exc}") from None
+        _show(exc.result, as_json, ani, conversation_id, verbose)
+        if as_json:  # stdout is the document; say why on stderr, once
+            raise click.ClickException(f"{flow_file}: {exc}") from None
+        sys.exit(1)  # the transcript names the error once, under Errors
+    _show(result, as_json, ani, conversation_id, verbose)
+    if strict and result.localFaults:
+        sys.exit(1)
 
 
-def _show(result, as_json: bool, ani: str, conversation_id: str) -> None:
+def _show(result, as_json: bool, ani: str, conversation_id: str, verbose: bool) -> None:
     if as_json:
         document = {"ani": ani, "conversationId": conversation_id, **result.to_dict()}
         click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
     else:
-        click.echo(render(result, ani=ani, conversation_id=conversation_id))
+        click.echo(render(result, ani=ani, conversation_id=conversation_id, verbose=verbose))
     sys.stdout.flush()

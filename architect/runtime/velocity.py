@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import airspeed
 
-# Facts: /work/shared/reference/genesys-data-actions.md §3.1 (where Velocity applies, null handling, the documented
+# Facts: docs/reference/data-actions.md §3.1 (where Velocity applies, null handling, the documented
 # macro libraries), §3.2 (successTemplateUtils) and §8 (escaping guidance). Velocity semantics we copy on top of
 # airspeed: Java's toString for values (true/false, [a, b], {k=v}), property access on a map is map.get(key), and
 # a method call on a String/List/Map only reaches the Java methods (airspeed would call Python's str/dict methods).

@@ -25,7 +25,7 @@ def _sqlite_backend(settings: Settings) -> CrmBackend:
     if settings.demo and not path.exists():
         # `make serve` from a fresh clone: the demo needs customers to find.
         count = create_demo_database(path, custom=custom)
-        log.warning("created the demo CRM database", extra={"path": str(path), "customers": count})
+        log.info("created the demo CRM database", extra={"path": str(path), "customers": count})
     problem = database_problem(path)
     if problem:
         raise ConfigError(f"COMPANION_SQLITE_PATH: {problem}; {_HOW_TO_CREATE}")
@@ -33,6 +33,29 @@ def _sqlite_backend(settings: Settings) -> CrmBackend:
     if problem:
         raise ConfigError(f"COMPANION_SQLITE_PATH: {problem}")
     return SqliteBackend(path, custom)
+
+
+def backend_problems(settings: Settings) -> list[str]:
+    """One line per problem with the configured backend (its database or its CRM settings), without opening it.
+
+    A demo whose database does not exist yet has none: start-up creates it.
+    """
+    if settings.crm_backend == "sqlite":
+        from service.crm.sqlite import database_problem
+        from service.crm.sqlite import fields_problem
+
+        if settings.demo and not settings.sqlite_path.exists():
+            return []
+        problem = database_problem(settings.sqlite_path)
+        if problem:
+            return [f"COMPANION_SQLITE_PATH: {problem}; {_HOW_TO_CREATE}"]
+        problem = fields_problem(settings.sqlite_path, settings.fields.fields)
+        return [f"COMPANION_SQLITE_PATH: {problem}"] if problem else []
+    if settings.crm_backend == "http":
+        from service.crm.http import config_problems
+
+        return config_problems(settings)
+    return []
 
 
 def build_backend(settings: Settings) -> CrmBackend:

@@ -168,8 +168,11 @@ def read_only_uri(path: Path) -> str:
 def database_problem(path: Path) -> str | None:
     """None when path is a companion CRM database of a version we read; otherwise what is wrong with it."""
     path = Path(path)
+    if path.is_dir():
+        return f"{path} is a directory, not a database file"
     if not path.is_file():
-        return f"{path} does not exist"
+        where = "" if path.is_absolute() else f" (relative to the working directory {Path.cwd()})"
+        return f"{path} does not exist{where}"
     try:
         connection = sqlite3.connect(read_only_uri(path), uri=True, timeout=_BUSY_TIMEOUT_S)
         try:

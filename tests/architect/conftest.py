@@ -12,7 +12,7 @@ from architect.export.options import make_options
 REPO = Path(__file__).resolve().parents[2]
 ARCHITECT = REPO / "architect"
 HERE = Path(__file__).resolve().parent
-# Real Genesys files (copied from /work/shared/reference/genesys-examples, provenance in SOURCES.md).
+# Real Genesys files (copied from tests/architect/genesys-examples, provenance in SOURCES.md).
 EXAMPLES = HERE / "genesys-examples"
 BROKEN = HERE / "broken"
 # The settings the committed artifacts were generated with (docs/architect.md, and each file's header).

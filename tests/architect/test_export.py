@@ -71,7 +71,7 @@ def test_export_writes_one_action_file_per_endpoint_plus_terraform_and_flows(exa
 @pytest.mark.parametrize("path", sorted(ACTION_FILES))
 def test_action_file_has_exactly_the_keys_of_a_genesys_export(example_files, path):
     action = json.loads(example_files[path])
-    # The shape of every real export in the reference examples (genesys-data-actions.md §1.1) plus timeoutSeconds.
+    # The shape of every real export in the reference examples (docs/reference/data-actions.md §1.1) plus timeoutSeconds.
     real = json.loads((EXAMPLES / "data-actions" / "Limitless-Submit-CSAT-Testimonial.custom.json").read_text())
     assert list(action) == list(real) == ["name", "integrationType", "actionType", "config", "contract", "secure"]
     assert list(action["config"]) == ["request", "response", "timeoutSeconds"]

@@ -33,7 +33,7 @@ def substitutions() -> dict[str, str]:
 
 
 def substitute(text: str, values: dict[str, str]) -> str:
-    """Archy/Terraform substitution: a plain text replace of {{key}} (archy-flow-yaml.md §6, TF util_files.go)."""
+    """Archy/Terraform substitution: a plain text replace of {{key}} (docs/reference/archy-flows.md §6, TF util_files.go)."""
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", value)
     return text
@@ -118,7 +118,7 @@ def test_call_data_uses_the_context_action_by_name_under_the_integration_placeho
     category, name, binding = action_binding(call_data(task()))
     assert category == "{{companion_integration}}"
     assert name == CONTEXT_ACTION["name"]
-    assert "failureOutputs" not in binding  # call flows cannot bind them (archy-flow-yaml.md §2)
+    assert "failureOutputs" not in binding  # call flows cannot bind them (docs/reference/archy-flows.md §2)
 
 
 def test_call_data_sends_the_conversation_and_the_caller_ani_and_every_other_input_as_no_value():

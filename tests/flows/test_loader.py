@@ -60,10 +60,11 @@ def test_placeholders_in_comments_are_not_errors_and_unquoted_ones_are_named():
         parse_flow("# {{flow_name}}\ninboundCall:\n  name: {{flow_name}}\n", source="f.yaml")
 
 
-def test_unquoted_yes_no_keys_load_as_booleans_and_still_work():
+def test_unquoted_yes_no_keys_stay_strings_as_in_yaml_1_2():
+    # YAML 1.2 (ruamel's pure loader) has only true/false as booleans; YAML 1.1 would load `yes:` as True.
     flow = parse_flow(FLOW, {"flow_name": "S", "integration": "I", "action": "A"})
     outputs = flow.tasks["main"]["actions"][1]["decision"]["outputs"]
-    assert list(outputs) == [True]
+    assert list(outputs) == ["yes"]
 
 
 def test_yaml_error_names_line_and_column(tmp_path):
@@ -79,7 +80,8 @@ def test_options_file_substitutions(tmp_path):
     path = tmp_path / "options.yaml"
     path.write_text("location: mypurecloud.com\nsubstitutions:\n  flow_name: My Flow\n  retries: 3\n"
                     "  enabled: yes\n", encoding="utf-8")
-    assert read_options(path) == {"flow_name": "My Flow", "retries": "3", "enabled": "true"}
+    # YAML 1.2: `yes` is text, only true/false are booleans (written back as "true"/"false").
+    assert read_options(path) == {"flow_name": "My Flow", "retries": "3", "enabled": "yes"}
 
 
 def test_options_file_errors(tmp_path):

@@ -1,4 +1,4 @@
-"""The flow runner on small flows written for each behaviour (shapes from archy-flow-yaml.md)."""
+"""The flow runner on small flows written for each behaviour (shapes from docs/reference/archy-flows.md)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""execute_action end to end against a real HTTP server on 127.0.0.1 (reference genesys-data-actions.md §3-5)."""
+"""execute_action end to end against a real HTTP server on 127.0.0.1 (reference docs/reference/data-actions.md §3-5)."""
 
 import base64
 import json

@@ -1,4 +1,4 @@
-"""JSONPath with Jayway semantics (reference genesys-data-actions.md §3.3, §3.4)."""
+"""JSONPath with Jayway semantics (reference docs/reference/data-actions.md §3.3, §3.4)."""
 
 import pytest
 

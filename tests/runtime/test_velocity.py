@@ -1,4 +1,4 @@
-"""Velocity rendering as Genesys data actions do it (reference genesys-data-actions.md §3.1-3.2)."""
+"""Velocity rendering as Genesys data actions do it (reference docs/reference/data-actions.md §3.1-3.2)."""
 
 import base64
 

@@ -1,4 +1,4 @@
-"""The flow actions the runner interprets, one function each (shapes: archy-flow-yaml.md §2-§5)."""
+"""The flow actions the runner interprets, one function each (shapes: docs/reference/archy-flows.md §2-§5)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from architect.runtime.flow.result import (DISCONNECTED, TRANSFERRED_TO_FLOW, TR
 from architect.runtime.flow.runner import branch, text_of
 from architect.runtime.flow.values import NOT_SET
 
-# updateData statement key -> Architect type (archy-flow-yaml.md §5: string, integer, boolean, json, decimal,
+# updateData statement key -> Architect type (docs/reference/archy-flows.md §5: string, integer, boolean, json, decimal,
 # dateTime, ... and collection forms such as stringCollection).
 _STATEMENT_TYPES = {"string": "string", "integer": "integer", "decimal": "decimal", "boolean": "boolean",
                     "dateTime": "dateTime", "duration": "duration", "json": "json", "phoneNumber": "phoneNumber",

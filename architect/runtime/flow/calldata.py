@@ -12,7 +12,7 @@ from architect.runtime.flow.registry import ActionLookupError
 from architect.runtime.flow.values import (NOT_SET, EvaluationError, ExpressionError, PhoneNumber, coerce,
                                            format_datetime, format_duration)
 
-# Contract type (architect.contracts.flattened_outputs) -> Architect variable type (archy-flow-yaml.md §2).
+# Contract type (architect.contracts.flattened_outputs) -> Architect variable type (docs/reference/archy-flows.md §2).
 _CONTRACT_TYPES = {"string": "string", "integer": "integer", "number": "decimal", "boolean": "boolean"}
 _INPUT_TYPES = {"string": "string", "integer": "integer", "number": "decimal", "boolean": "boolean"}
 
@@ -105,6 +105,10 @@ def call_data(runner, body, path):
     else:
         detail["error"] = result.error
     detail["request"] = result.request
+    if result.local_faults:
+        detail["localFaults"] = result.local_faults
+        runner.result.localFaults.extend({"action": name, "path": path, "fault": fault}
+                                         for fault in result.local_faults)
     detail["actionSteps"] = [{"name": s.name, "ok": s.ok, **({"error": s.error} if s.error else {})}
                              for s in result.steps]
     step = runner.record("callData", path, body.get("name"), **detail)
@@ -112,7 +116,7 @@ def call_data(runner, body, path):
     if result.status == "success":
         step.detail["bound"] = _bind_outputs(runner, binding.get("successOutputs") or {}, result.outputs, action,
                                              f"{base}/successOutputs")
-    # Call flows cannot bind failureOutputs (FORUM-FAIL via archy-flow-yaml.md §2); they are not assigned here.
+    # Call flows cannot bind failureOutputs (FORUM-FAIL via docs/reference/archy-flows.md §2); they are not assigned here.
     from architect.runtime.flow.runner import branch
 
     runner.run_actions(branch(body.get("outputs"), result.status), f"{path}/outputs/{result.status}/actions")

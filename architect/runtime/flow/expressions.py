@@ -54,7 +54,7 @@ class Scope(Protocol):
 
 # ---- tokens ---------------------------------------------------------------------------------------------------
 
-# Operators as seen in real flows (archy-flow-yaml.md §4): == != < > <= >=, and/or/not, + - * /, parentheses,
+# Operators as seen in real flows (docs/reference/archy-flows.md §4): == != < > <= >=, and/or/not, + - * /, parentheses,
 # commas, property access with "." and collection indexing with [ ] (Flow.ConversationId[0] in PARK).
 _OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "(", ")", ",", ".", "[", "]")
 _KEYWORDS = {"and", "or", "not", "true", "false", "not_set"}

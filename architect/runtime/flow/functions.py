@@ -23,7 +23,7 @@ from architect.runtime.flow.values import (
 )
 
 # Sources for the semantics below (cite these in reviews; anything marked "chosen" is not documented publicly and
-# is the stricter or the Excel-like reading, listed in docs/flows-expressions.md):
+# is the stricter or the Excel-like reading, listed in docs/flows.md, "Flow expressions"):
 # [NOTSET] help.mypurecloud.com/articles/using-not_set-expressions/ : NOT_SET applies to scalars; ToString(NOT_SET)
 #          is a NOT_SET string and ToString(NOT_SET) == "" is false; parameters that do not allow NOT_SET invoke
 #          the error handler at runtime; 5+Flow.MyInteger with a NOT_SET integer fails; IsSet() guards it.
@@ -33,7 +33,7 @@ from architect.runtime.flow.values import (
 #          (Append("tel: +", ToPhoneNumber(Call.Ani).dialingCode, Flow.CustomerInput)).
 # [SECURE] help.mypurecloud.com/articles/extract-secure-data-data-action/ : Substring(Secure.CustomerId, 0, 3) takes
 #          the first three characters, so Substring is 0-based (start, length).
-# [REF]    /work/shared/reference/archy-flow-yaml.md §2, §4: FindFirst(...) >= 0 tests membership (-1 when absent),
+# [REF]    docs/reference/archy-flows.md §2, §4: FindFirst(...) >= 0 tests membership (-1 when absent),
 #          GetAt(collection, index), Append(ToAudioBlank(500), ToAudioTTS("...")), AudioPlaybackOptions(audio, true),
 #          ToInt(Task.intSeconds/60) (so "/" yields a decimal), DateTimeDiff(now, earlier) >= duration.
 

@@ -9,16 +9,16 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-# Root keys the runner interprets (archy-flow-yaml.md §1, §8); other flow types load but do not run.
+# Root keys the runner interprets (docs/reference/archy-flows.md §1, §8); other flow types load but do not run.
 RUNNABLE_TYPES = ("inboundCall", "inqueueCall", "secureCall")
-# Root keys of flow files (archy-flow-yaml.md §1, plus the API type names in their Archy spelling).
+# Root keys of flow files (docs/reference/archy-flows.md §1, plus the API type names in their Archy spelling).
 FLOW_TYPES = frozenset(
     "inboundCall inqueueCall secureCall outboundCall workflow inboundShortMessage inboundEmail inboundChat "
     "inqueueEmail inqueueShortMessage botFlow digitalBot commonModule voicemail voiceSurvey surveyInvite "
     "speech workitem".split()
 )
 # Archy placeholders are `{{key}}`; Terraform's substitution is a plain text replace of exactly that (TF
-# util_files.go, archy-flow-yaml.md §6). We also spot `{{ key }}` so a stray one is reported, never left in.
+# util_files.go, docs/reference/archy-flows.md §6). We also spot `{{ key }}` so a stray one is reported, never left in.
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
 # "startUpRef: ./tasks/task[startingTask]" or "/inboundCall/menus/menu[Main Menu_10]" (§1).
 _REF = re.compile(r"^(?:/(?P<root>[A-Za-z]+)|\.)/(?P<group>tasks|menus)/(?P<kind>task|menu)\[(?P<ref>.*)\]$")

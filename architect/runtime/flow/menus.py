@@ -7,7 +7,7 @@ import re
 from architect.runtime.flow.errors import CallEnded, Jump, SimulationError, UnsupportedFeatureError
 from architect.runtime.flow.result import DISCONNECTED, Disposition
 
-# Choice kinds seen in real exports (archy-flow-yaml.md §1): menuDisconnect, menuJumpToTask, menuTransferToAcd,
+# Choice kinds seen in real exports (docs/reference/archy-flows.md §1): menuDisconnect, menuJumpToTask, menuTransferToAcd,
 # menuTask; menuJumpToMenu follows the jumpToMenu action's shape.
 _DIGIT = re.compile(r"^digit_([0-9*#])$")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from architect.runtime.actions import ActionDefinitionError, load_action
 
-# Archy references an action by integration instance name + action name, never by id (archy-flow-yaml.md §2).
+# Archy references an action by integration instance name + action name, never by id (docs/reference/archy-flows.md §2).
 # An export made in the admin UI appends " - Exported <date> @ <time>" to the name; the action in the org has
 # the name without it, so that suffix is dropped when matching.
 _EXPORT_SUFFIX = re.compile(r"\s+-\s+Exported \d{4}-\d{2}-\d{2} @ \d{2}:\d{2}$")

@@ -48,6 +48,9 @@ class FlowResult:
     variables: dict = field(default_factory=dict)  # final Flow.* and Task.* values, as Architect text
     durationMs: float = 0.0  # noqa: N815
     dataActionMs: float = 0.0  # noqa: N815 - time spent inside data actions (the service's share)
+    # Data-action problems a real call would not have (service unreachable from here, credential refused,
+    # a ${...} reference left unresolved): {"action", "path", "fault"}; `simulate --strict` exits 1 on any.
+    localFaults: list[dict] = field(default_factory=list)  # noqa: N815
 
     def to_dict(self) -> dict:
         """A JSON-serialisable document."""

@@ -30,7 +30,7 @@ def branch(outputs, name: str):
         return None
     entry = outputs.get(name)
     if entry is None and name in ("yes", "no"):
-        entry = outputs.get(name == "yes")  # PyYAML reads unquoted yes:/no: keys as True/False (§4)
+        entry = outputs.get(name == "yes")  # a YAML 1.1 reader makes unquoted yes:/no: keys True/False
     if entry is None:
         return None
     if isinstance(entry, dict):
@@ -290,7 +290,7 @@ class Runner:
             "Call.Language": call.language if call.language is not NOT_SET else language,
         }
         if self.flow.kind == "inqueueCall":
-            # In-queue built-ins (archy-flow-yaml.md §8); the hold prompt is settingsInQueueCall.holdMusic.
+            # In-queue built-ins (docs/reference/archy-flows.md §8); the hold prompt is settingsInQueueCall.holdMusic.
             hold = ((self.flow.root.get("settingsInQueueCall") or {}).get("holdMusic") or {}).get("lit") or {}
             builtins["Call.CurrentQueue"] = call.current_queue
             builtins["Flow.HoldPrompt"] = Prompt(hold["name"]) if isinstance(hold.get("name"), str) else NOT_SET
@@ -388,7 +388,7 @@ class Runner:
                 queue = self.queue_value(body.get("targetQueue"), f"{where}/targetQueue")
                 raise CallEnded(Disposition(TRANSFERRED_TO_QUEUE, f"transferred to queue {queue['name']} by error "
                                                                   f"handling after: {failure}", queue=queue["name"]))
-            # Jumps: by analogy with jumpToTask/jumpToMenu (no exported example seen, archy-flow-yaml.md §5).
+            # Jumps: by analogy with jumpToTask/jumpToMenu (no exported example seen, docs/reference/archy-flows.md §5).
             if kind == "jumpToTask" and isinstance(body.get("targetTaskRef"), str):
                 return self._resolve(body["targetTaskRef"], f"{where}/targetTaskRef")
             if kind == "jumpToMenu" and isinstance(body.get("targetMenuRef"), str):

@@ -7,7 +7,7 @@ flow takes Closed; a NOT_SET evaluation time fails the action and starts flow-le
 The simulator has no schedules, only what it is told: `schedules` maps a schedule group's name to `open`,
 `closed` or `holiday`, and `emergencies` names the emergency groups that are active. A group the simulation
 was not told about stops it with the option to give, rather than guessing a state. The YAML shape:
-`scheduleGroup`, `emergencyGroup` and the `emergency` output from archy-flow-yaml.md §5; the `open`, `closed`
+`scheduleGroup`, `emergencyGroup` and the `emergency` output from docs/reference/archy-flows.md §5; the `open`, `closed`
 and `holiday` output keys are the action's other paths (Open, Closed, Holiday) named the same way, as
 third-party Archy generators write them (no Genesys export with this action was found).
 """

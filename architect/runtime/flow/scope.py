@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from architect.runtime.flow.values import NOT_SET, ExpressionError, UnsupportedError, coerce
 
-# Declaration key -> Architect type name as `coerce` spells it (archy-flow-yaml.md §4 "Declaring variables").
+# Declaration key -> Architect type name as `coerce` spells it (docs/reference/archy-flows.md §4 "Declaring variables").
 # queue and json values are objects (dicts); they are kept as given.
 _SCALAR_DECLARATIONS = {
     "stringVariable": "string",
@@ -129,7 +129,7 @@ class FlowScope:
         """Set a variable, converting to its declared type; an undeclared one is created with type_name.
 
         Archy creates variables named by typed updateData statements and output bindings (PCB's in-queue flow
-        writes undeclared Task.* variables and publishes: archy-flow-yaml.md §4), so assignment declares.
+        writes undeclared Task.* variables and publishes: docs/reference/archy-flows.md §4), so assignment declares.
         """
         key = name.casefold()
         table = self._table(key)

@@ -369,7 +369,7 @@ def _coerce_datetime(value, type_name_):
 
 
 def _coerce_duration(value, type_name_):
-    # Duration literals are maps such as `lit: {minutes: 1}` or `lit: {ms: 100}` (archy-flow-yaml.md §4).
+    # Duration literals are maps such as `lit: {minutes: 1}` or `lit: {ms: 100}` (docs/reference/archy-flows.md §4).
     if isinstance(value, dt.timedelta):
         return value
     if isinstance(value, dict) and value:
