@@ -1,4 +1,5 @@
-"""CRM backends: sqlite (embedded) and http (the customer's own CRM) behind one interface (service.crm.base)."""
+"""CRM backends: sqlite (embedded), postgres (shared by many instances) and http (the customer's own CRM),
+behind one interface (service.crm.base)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,10 @@ def backend_problems(settings: Settings) -> list[str]:
         from service.crm.http import config_problems
 
         return config_problems(settings)
+    if settings.crm_backend == "postgres":
+        from service.crm.postgres import startup_problems
+
+        return startup_problems(settings)
     return []
 
 
@@ -72,7 +77,15 @@ def build_backend(settings: Settings) -> CrmBackend:
         from service.crm.http import HttpBackend
 
         return HttpBackend(settings)
-    raise ConfigError(f"COMPANION_CRM_BACKEND: unknown backend {settings.crm_backend!r}; expected sqlite or http")
+    if settings.crm_backend == "postgres":
+        from service.crm.postgres import PostgresBackend
+
+        backend = PostgresBackend(settings)
+        backend.check_schema()
+        return backend
+    raise ConfigError(
+        f"COMPANION_CRM_BACKEND: unknown backend {settings.crm_backend!r}; expected sqlite, http or postgres"
+    )
 
 
 def init_app(app, settings: Settings) -> CrmBackend:

@@ -41,6 +41,10 @@ from service.crm.fieldmap import WrongShape
 log = logging.getLogger("companion.crm")
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+# A CRM that says "too many requests" or "you took too long to send" is overloaded like one answering 5xx.
+OVERLOAD_STATUSES = frozenset({408, 429})
+# The CRM refuses our credentials: every lookup will fail alike, whoever calls, until the setting is fixed.
+CREDENTIAL_STATUSES = frozenset({401, 403, 407})
 # A second attempt needs a new connection and the CRM's own processing time; with less than this left
 # it would only turn a fast failure into a timeout.
 RETRY_MIN_REMAINING_S = 0.1
@@ -52,11 +56,14 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 class _Failure(Exception):
     """One attempt failed; outcome is "error" or "timeout", reason is safe to log (no URL, no PII)."""
 
-    def __init__(self, outcome: str, reason: str, *, retryable: bool = False):
+    def __init__(self, outcome: str, reason: str, *, retryable: bool = False, breaker: bool = True):
         super().__init__(reason)
         self.outcome = outcome
         self.reason = reason
         self.retryable = retryable
+        # False for faults a caller cannot cause more of by calling more (a refused credential): they
+        # answer degraded but must not open the breaker for everyone.
+        self.breaker = breaker
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +74,8 @@ class _Answer:
     record: dict | None = None
     reason: str = ""
     problems: tuple[str, ...] = ()
+    breaker: bool = True  # a failure that counts towards the circuit breaker
+    rejected_status: int = 0  # the 4xx that made this a miss, for the log
 
 
 def template_placeholders(template: str) -> set[str]:
@@ -88,6 +97,16 @@ def template_placeholders(template: str) -> set[str]:
     if not names:
         raise ValueError(f"uses no lookup key; put one of {', '.join('{' + k + '}' for k in KEY_ORDER)} in it")
     return names
+
+
+# RFC 3986 §3.3 / §5.2.4: a path segment "." or ".." is removed or climbs a level when the URL is resolved.
+DOT_SEGMENTS = frozenset({".", ".."})
+
+
+def path_placeholders(template: str) -> set[str]:
+    """The placeholders in the template's path (before any "?"), where a dot segment would move the URL."""
+    path_part = template.split("?", 1)[0].split("#", 1)[0]
+    return {name for _, name, _, _ in string.Formatter().parse(path_part) if name}
 
 
 def parse_auth_header(text: str) -> tuple[str, str] | None:
@@ -153,6 +172,7 @@ class HttpBackend:
             raise ConfigError("\n".join(problems))
         self._template = settings.crm_url_template
         self._placeholders = template_placeholders(self._template)
+        self._in_path = path_placeholders(self._template)
         self._headers = {"Accept": "application/json", "User-Agent": "architect-companion"}
         auth = parse_auth_header(settings.crm_auth_header)
         if auth:
@@ -203,6 +223,11 @@ class HttpBackend:
                 reason=f"the CRM URL template looks customers up by {', '.join(sorted(self._placeholders))}, "
                 f"which the request did not give",
             )
+        if key in self._in_path and keys[key] in DOT_SEGMENTS:
+            # "/customers/{customerId}" with ".." would be /customers/.. , i.e. /: another resource, our
+            # credentials included. No customer has such an id; answer "not found" without a call.
+            log.info("lookup key is a dot segment; not sent to the CRM", extra={"lookupKey": key})
+            return Lookup(None, "none", outcome="miss", reason=f"{key} {keys[key]!r} is not a usable path segment")
         url = self._render(key, keys[key])
         entry = self._cache.get(url)
         if entry is not None and entry.fresh:
@@ -216,13 +241,19 @@ class HttpBackend:
         if answer.outcome in ("hit", "miss"):
             self._breaker.record_success()
             self._cache.put(url, answer.record)
+            if answer.rejected_status:
+                log.info(
+                    "CRM refused the lookup key; answered as not found",
+                    extra={"lookupKey": key, "crmStatus": answer.rejected_status},
+                )
             if answer.problems:
                 log.warning(
                     "CRM record has values that do not fit our fields; defaults used",
                     extra={"lookupKey": key, "problems": list(answer.problems)},
                 )
             return Lookup(answer.record, "http", outcome=answer.outcome)
-        self._breaker.record_failure()
+        if answer.breaker:
+            self._breaker.record_failure()
         log.warning(
             "CRM lookup failed", extra={"lookupKey": key, "outcome": answer.outcome, "reason": answer.reason}
         )
@@ -283,7 +314,7 @@ class HttpBackend:
             except _Failure as second:
                 raise _Failure(second.outcome, f"{second.reason} (after one retry)") from None
         except _Failure as failure:
-            return _Answer(failure.outcome, reason=failure.reason)
+            return _Answer(failure.outcome, reason=failure.reason, breaker=failure.breaker)
         except Exception:  # a bug here must not escape lookup(); say where it happened
             log.exception("CRM lookup crashed")
             return _Answer("error", reason="CRM lookup crashed (see the log)")
@@ -325,13 +356,9 @@ class HttpBackend:
         finally:
             # Closes the connection unless release_conn() already returned it to the pool.
             response.close()
-        if status in RETRY_STATUSES:
-            raise _Failure("error", f"CRM answered HTTP {status}", retryable=True)
-        if status == 404:
-            return _Answer("miss")
-        if not 200 <= status < 300:
-            hint = " (redirects are not followed; check COMPANION_CRM_URL_TEMPLATE)" if 300 <= status < 400 else ""
-            raise _Failure("error", f"CRM answered HTTP {status}{hint}")
+        rejected = _rejected_lookup(status)
+        if rejected is not None:
+            return rejected
         if status == 204 or not body.strip():
             return _Answer("miss")
         try:
@@ -351,7 +378,8 @@ class HttpBackend:
 
     def _read_body(self, response: requests.Response, deadline: float) -> bytes:
         """The body, read in pieces with the clock checked between them, so a CRM trickling bytes cannot
-        hold the lookup past its deadline; and at most crm_max_response_bytes of it."""
+        hold the lookup past its deadline; and at most crm_max_response_bytes of it, counted after
+        decompression, so a gzip bomb is refused like any answer over the limit."""
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self._max_bytes:
             raise _Failure("error", f"CRM answer of {declared} bytes is over the {self._max_bytes}-byte limit")
@@ -365,7 +393,10 @@ class HttpBackend:
                 # Each read waits at most for what is left of the budget, not for a full read timeout.
                 sock.settimeout(remaining)
             try:
-                chunk = response.raw.read1(READ_CHUNK_BYTES)
+                chunk = _read_decoded(response, READ_CHUNK_BYTES)
+            except urllib3.exceptions.DecodeError:
+                encoding = response.headers.get("Content-Encoding", "")
+                raise _Failure("error", f"CRM answer is not valid {encoding or 'encoded'} data") from None
             except (socket.timeout, urllib3.exceptions.ReadTimeoutError):
                 raise _Failure("timeout", f"CRM answer did not arrive in full within {self._deadline_s * 1000:.0f} ms") from None
             except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -376,6 +407,46 @@ class HttpBackend:
             if size > self._max_bytes:
                 raise _Failure("error", f"CRM answer is over the {self._max_bytes}-byte limit")
             chunks.append(chunk)
+
+
+def _read_decoded(response: requests.Response, amount: int) -> bytes:
+    """Up to `amount` bytes of the body with its Content-Encoding undone.
+
+    requests asks for `Accept-Encoding: gzip, deflate`, and most CRMs and API gateways then compress; the
+    raw stream would hand us compressed bytes. urllib3 decodes gzip and deflate (zlib or raw) as it reads,
+    returning at most `amount` decoded bytes per call however much a small compressed chunk inflates to
+    (urllib3 2.6's fix for unbounded decompression, CVE-2025-66471), so the size limit holds.
+    """
+    return response.raw.read1(amount, decode_content=True)
+
+
+def _rejected_lookup(status: int) -> _Answer | None:
+    """What a non-2xx status means for one lookup, or None for a 2xx (the body then decides).
+
+    Only what says the CRM itself is failing or overloaded counts towards the circuit breaker: 5xx, 408 and
+    429 (and, elsewhere, transport errors and timeouts). Any other 4xx is the CRM's answer about this key:
+    a CRM that validates ids answers 400, 404 or 422 for "bad-1", and callers choose the keys, so counting
+    those would let anyone open every worker's breaker with a few malformed ids. Such an answer is a miss.
+    401, 403 and 407 are about our credentials, not the key: degraded (the record is unknown), logged,
+    and not counted either, since more calls would not make the CRM any less able to answer.
+
+    :raise _Failure: for statuses that count towards the breaker, and for credential refusals.
+    """
+    if 200 <= status < 300:
+        return None
+    if status in RETRY_STATUSES:
+        raise _Failure("error", f"CRM answered HTTP {status}", retryable=True)
+    if status >= 500 or status in OVERLOAD_STATUSES:
+        raise _Failure("error", f"CRM answered HTTP {status}")
+    if status in CREDENTIAL_STATUSES:
+        raise _Failure(
+            "error", f"CRM refused our credentials (HTTP {status}); check COMPANION_CRM_AUTH_HEADER", breaker=False
+        )
+    if 300 <= status < 400:
+        raise _Failure(
+            "error", f"CRM answered HTTP {status} (redirects are not followed; check COMPANION_CRM_URL_TEMPLATE)"
+        )
+    return _Answer("miss", rejected_status=0 if status == 404 else status)
 
 
 def _connection_reason(exc: BaseException) -> str:
