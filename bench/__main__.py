@@ -15,6 +15,7 @@ BENCHMARKS = {
     "customer": "bench.customer",
     "customer_http": "bench.customer_http",
     "customer_postgres": "bench.customer_postgres",
+    "postgres_lookup": "bench.postgres_lookup",
     "crm_import": "bench.crm_import",
     "crm_import_fields": "bench.crm_import_fields",
     "soak": "bench.soak",

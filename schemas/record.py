@@ -14,11 +14,11 @@ from collections.abc import Iterable
 
 FIELD_TYPES = ("string", "integer", "boolean")
 # How a string field's text is checked and normalised (service.crm.importer and service.crm.coerce apply them):
-#   text: stripped, no control characters;   id: text that must not be empty (the record's key);
+#   text: stripped, and passing service.crm.text_rules (length, control characters, spreadsheet formulas);
+#   id: text that must not be empty (the record's key);
 #   phone: E.164 (+13175550116);   email: an address, compared lower-cased;   tier: one of COMPANION_TIERS;
 #   language: a BCP 47 tag such as en-US;   timestamp: UTC, 2024-05-01T12:34:56Z (see to_utc_timestamp).
 VALUE_RULES = ("text", "id", "phone", "email", "tier", "language", "timestamp")
-MAX_TEXT_LENGTH = 256
 # Integers are stored in 64 bits (SQLite INTEGER, PostgreSQL bigint).
 INTEGER_RANGE = (-(2**63), 2**63 - 1)
 # The words a boolean may be written as, any case; an empty value is false.

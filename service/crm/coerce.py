@@ -11,6 +11,7 @@ from schemas.record import to_bool as word_to_bool
 from schemas.record import to_utc_timestamp as text_to_utc_timestamp
 from service.crm.phones import PhoneError
 from service.crm.phones import normalise_phone
+from service.crm.text_rules import text_problem
 
 _INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
 
@@ -59,7 +60,7 @@ def _coerce(field: RecordField, value: object, tiers: tuple[str, ...], default_r
     if field.rule == "phone":
         return to_e164(to_text(value), default_region)
     if field.rule == "email":
-        return to_text(value).lower()
+        return safe_text(to_text(value)).lower()
     if field.rule == "tier":
         tier = to_text(value).lower()
         if tier and tier not in tiers:
@@ -67,7 +68,15 @@ def _coerce(field: RecordField, value: object, tiers: tuple[str, ...], default_r
         return tier
     if field.rule == "timestamp":
         return to_utc_timestamp(value)
-    return to_text(value)
+    return safe_text(to_text(value))
+
+
+def safe_text(text: str) -> str:
+    """text, if service.crm.text_rules lets it through (the CSV import applies the same rules)."""
+    problem = text_problem(text)
+    if problem:
+        raise Refused(problem)
+    return text
 
 
 def to_text(value: object) -> str:

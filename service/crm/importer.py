@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from schemas.record import EMAIL_KEY_COLUMN
-from schemas.record import MAX_TEXT_LENGTH
 from schemas.record import RecordField
 from schemas.record import record_fields
 from schemas.record import store_columns
@@ -36,6 +35,7 @@ from service.crm.sqlite import create_schema
 from service.crm.sqlite import database_problem
 from service.crm.sqlite import migrate_fields
 from service.crm.sqlite import quoted
+from service.crm.text_rules import text_problem
 
 # Rows per executemany call: large enough to amortise the call, small enough to keep progress lively.
 BATCH_ROWS = 20_000
@@ -50,7 +50,6 @@ _DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 # BCP 47 shape (language, optional script/region/variants), e.g. en, en-US, zh-Hant-TW, es-419.
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ImportFileError(Exception):
@@ -173,12 +172,14 @@ def check_header(
 def _text_check(field: RecordField, rules: RowRules) -> Callable[[str], object]:
     name = field.name
 
+    # A phone number is normalised to E.164 (a leading "+") afterwards, so the formula rule is not for it.
+    formulas = field.rule != "phone"
+
     def text(value: str) -> str:
         value = value.strip()
-        if len(value) > MAX_TEXT_LENGTH:
-            raise RowError(f"{name} is longer than {MAX_TEXT_LENGTH} characters")
-        if _CONTROL.search(value):
-            raise RowError(f"{name} contains control characters")
+        problem = text_problem(value, formulas=formulas)
+        if problem:
+            raise RowError(f"{name} {problem}")
         return value
 
     rule = field.rule

@@ -10,6 +10,7 @@ from architect.runtime.flow.queues import find_queue
 from architect.runtime.flow.replies import send_auto_reply
 from architect.runtime.flow.voicemail import transfer_to_voicemail
 from architect.runtime.flow.waittime import play_estimated_wait_time
+from architect.runtime.flow.workflows import end_workflow, set_conversation_data
 from architect.runtime.flow.collect import collect_input
 from architect.runtime.flow.schedules import evaluate_schedule_group
 from architect.runtime.flow.datatables import data_table_lookup
@@ -307,4 +308,6 @@ HANDLERS = {
     keys.TRANSFER_TO_VOICEMAIL: transfer_to_voicemail,
     keys.CALL_COMMON_MODULE: call_common_module,
     keys.SEND_AUTO_REPLY: send_auto_reply,
+    keys.SET_CONVERSATION_DATA: set_conversation_data,
+    keys.END_WORKFLOW: end_workflow,
 }
