@@ -17,6 +17,7 @@ BENCHMARKS = {
     "customer_postgres": "bench.customer_postgres",
     "postgres_lookup": "bench.postgres_lookup",
     "crm_import": "bench.crm_import",
+    "crm_import_fields": "bench.crm_import_fields",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
     "slow_clients": "bench.slow_clients",

@@ -12,6 +12,11 @@ from pathlib import Path
 
 import marshmallow as ma
 
+from schemas.fields_file import NO_CUSTOM_FIELDS
+from schemas.fields_file import FieldsConfig
+from schemas.fields_file import FieldsFileError
+from schemas.fields_file import load_fields_file
+
 PREFIX = "COMPANION_"
 # Used only in demo mode, so trace ids stay stable across demo restarts; never valid outside demo mode.
 DEMO_TRACE_SECRET = "architect-companion-demo-secret-not-for-production"
@@ -41,6 +46,9 @@ class Settings:
     database_url: str = ""
     default_region: str = "US"
     tiers: tuple[str, ...] = ("standard", "silver", "gold", "platinum")
+    # The custom customer fields of COMPANION_FIELDS_FILE (schemas/fields_file.py); none by default.
+    fields_file: Path | None = None
+    fields: FieldsConfig = NO_CUSTOM_FIELDS
     crm_url_template: str = ""
     crm_auth_header: str = ""
     crm_field_map: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -151,6 +159,7 @@ class _SettingsSchema(ma.Schema):
         validate=ma.validate.Regexp(r"^[A-Z]{2}$", error="must be an ISO 3166-1 alpha-2 region such as US or GB"),
     )
     tiers = _CommaList(data_key=_env("TIERS"))
+    fields_file = ma.fields.String(data_key=_env("FIELDS_FILE"), validate=ma.validate.Length(min=1))
     crm_url_template = ma.fields.String(data_key=_env("CRM_URL_TEMPLATE"))
     crm_auth_header = ma.fields.String(data_key=_env("CRM_AUTH_HEADER"))
     crm_field_map = _FieldMap(data_key=_env("CRM_FIELD_MAP"))
@@ -193,6 +202,8 @@ class _SettingsSchema(ma.Schema):
     def _normalise(self, data, **kwargs):
         if "sqlite_path" in data:
             data["sqlite_path"] = Path(data["sqlite_path"])
+        if "fields_file" in data:
+            data["fields_file"] = Path(data["fields_file"])
         if "metrics_dir" in data:
             data["metrics_dir"] = Path(data["metrics_dir"])
         if "log_level" in data:
@@ -259,12 +270,28 @@ def read_settings(environ: Mapping[str, str] | None = None, **overrides) -> tupl
         problems.extend(str(exc).splitlines())
     values["otlp_batch_size"] = otlp_batch_size(environ)
     values.update(overrides)
+    if values.get("fields_file") is not None and "fields" not in overrides:
+        try:
+            values["fields"] = read_fields_file(values["fields_file"])
+        except ConfigError as exc:
+            problems.extend(str(exc).splitlines())
     settings = Settings(**values)
     try:
         validate_settings(settings)
     except ConfigError as exc:
         problems.extend(str(exc).splitlines())
     return settings, problems
+
+
+def read_fields_file(path: Path) -> FieldsConfig:
+    """The custom fields of a fields file.
+
+    :raise ConfigError: one line per problem, each naming COMPANION_FIELDS_FILE and the file.
+    """
+    try:
+        return load_fields_file(path)
+    except FieldsFileError as exc:
+        raise ConfigError("\n".join(f"{_env('FIELDS_FILE')}: {line}" for line in str(exc).splitlines())) from None
 
 
 # OpenTelemetry's own variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
@@ -359,6 +386,10 @@ def otlp_traces_endpoint(environ: Mapping[str, str]) -> str:
     return endpoint
 
 
+# The PostgreSQL store keeps the built-in fields only, so far (service/crm/postgres_schema.py).
+POSTGRES_FIELDS_PROBLEM = "the postgres backend stores the built-in fields only, not those of a fields file"
+
+
 def validate_settings(settings: Settings) -> None:
     """Cross-field rules that a single variable cannot express.
 
@@ -400,6 +431,8 @@ def validate_settings(settings: Settings) -> None:
                 f"{_env('CRM_CONNECT_TIMEOUT_MS')}: must be below {_env('CRM_DEADLINE_MS')} "
                 f"({settings.crm_connect_timeout_ms} >= {settings.crm_deadline_ms})"
             )
+    if settings.crm_backend == "postgres" and settings.fields.fields:
+        problems.append(f"{_env('FIELDS_FILE')}: {POSTGRES_FIELDS_PROBLEM}; use the sqlite or http backend for them")
     if not settings.tiers:
         problems.append(f"{_env('TIERS')}: needs at least one tier")
     if problems:

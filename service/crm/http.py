@@ -32,7 +32,7 @@ from service.crm.base import KEY_ORDER
 from service.crm.base import Lookup
 from service.crm.breaker import CircuitBreaker
 from service.crm.cache import TtlCache
-from service.crm.coerce import RECORD_FIELDS
+from schemas.record import record_fields
 from service.crm.coerce import coerce_record
 from service.crm.fieldmap import FieldMap
 from service.crm.fieldmap import PathError
@@ -125,6 +125,16 @@ def parse_auth_header(text: str) -> tuple[str, str] | None:
     return name, value
 
 
+def field_names(settings: Settings) -> tuple[str, ...]:
+    """Our record's field names: the built-in ones and COMPANION_FIELDS_FILE's."""
+    return tuple(field.name for field in record_fields(settings.fields.fields))
+
+
+def field_paths(settings: Settings) -> dict[str, str]:
+    """ourField -> path in the CRM's answer: the fields file's `path:` entries, COMPANION_CRM_FIELD_MAP over them."""
+    return {**settings.fields.paths, **settings.crm_field_map}
+
+
 def config_problems(settings: Settings) -> list[str]:
     """One line per invalid HTTP-backend setting, naming its COMPANION_* variable."""
     problems = []
@@ -139,12 +149,13 @@ def config_problems(settings: Settings) -> list[str]:
         parse_auth_header(settings.crm_auth_header)
     except ValueError as exc:
         problems.append(f"COMPANION_CRM_AUTH_HEADER: {exc}")
+    names = field_names(settings)
     try:
-        FieldMap(RECORD_FIELDS, settings.crm_field_map)
+        FieldMap(names, field_paths(settings))
     except PathError as exc:
         problems.append(f"COMPANION_CRM_FIELD_MAP: {exc}")
     try:
-        FieldMap(RECORD_FIELDS, {}, settings.crm_record_path)
+        FieldMap(names, {}, settings.crm_record_path)
     except PathError as exc:
         problems.append(f"COMPANION_CRM_RECORD_PATH: {exc}")
     return problems
@@ -166,7 +177,8 @@ class HttpBackend:
         auth = parse_auth_header(settings.crm_auth_header)
         if auth:
             self._headers[auth[0]] = auth[1]
-        self._fields = FieldMap(RECORD_FIELDS, settings.crm_field_map, settings.crm_record_path)
+        self._fields = FieldMap(field_names(settings), field_paths(settings), settings.crm_record_path)
+        self._record_fields = record_fields(settings.fields.fields)
         self._tiers = settings.tiers
         self._region = settings.default_region
         self._deadline_s = settings.crm_deadline_ms / 1000
@@ -359,7 +371,9 @@ class HttpBackend:
             raise _Failure("error", f"CRM answer has the wrong shape: {exc}") from None
         if raw is None:
             return _Answer("miss")
-        record, problems = coerce_record(self._fields.extract(raw), tiers=self._tiers, default_region=self._region)
+        record, problems = coerce_record(
+            self._fields.extract(raw), tiers=self._tiers, default_region=self._region, fields=self._record_fields
+        )
         return _Answer("hit", record, problems=tuple(problems))
 
     def _read_body(self, response: requests.Response, deadline: float) -> bytes:
