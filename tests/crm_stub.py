@@ -15,11 +15,13 @@ miss answer (404 by default). Used by tests/crm/, the reliability load tests and
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 import socket
 import threading
 import time
 import urllib.parse
+import zlib
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
@@ -49,6 +51,7 @@ class _Mode:
     interval_s: float = 0.0
     every: int = 1
     failure: _Mode | None = None
+    content_encoding: str = ""  # sent as is with a body already encoded (raw mode)
 
 
 class CrmStub:
@@ -76,6 +79,9 @@ class CrmStub:
         self._thread: threading.Thread | None = None
         self._reserved: socket.socket | None = None
         self._open: set[socket.socket] = set()
+        # Content-Encoding for answers to clients that accept it ("gzip" or "deflate"), as most CRMs and
+        # API gateways compress; None: identity.
+        self.encoding: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -158,6 +164,19 @@ class CrmStub:
         declare_length is False (the body then ends when the stub closes the connection)."""
         padding = "x" * max(0, size_bytes - 40)
         self._set(_Mode("raw", body=_json({"customerId": "HUGE", "padding": padding}), declare_length=declare_length))
+
+    def compress(self, encoding: str | None) -> None:
+        """Compress answers with "gzip" or "deflate" (zlib, RFC 9110 §8.4.1.2) for clients that accept it;
+        "raw-deflate" sends a deflate stream without the zlib wrapper, as some servers do; None: off."""
+        self.encoding = encoding
+
+    def encoded(self, body: bytes, encoding: str) -> None:
+        """Answer 200 with these bytes as the body, labelled Content-Encoding: encoding (true or not)."""
+        self._set(_Mode("raw", body=body, content_encoding=encoding))
+
+    def gzip_bomb(self, decoded_bytes: int) -> None:
+        """Answer 200, Content-Encoding: gzip, a small body that inflates to decoded_bytes of JSON padding."""
+        self.encoded(gzip.compress(b'{"customerId": "BOMB", "padding": "' + b" " * decoded_bytes + b'"}', 9), "gzip")
 
     def wrong_shape(self, document: object) -> None:
         """Answer 200 with this JSON document whatever was asked (e.g. ["a", "b"] or 42)."""
@@ -255,6 +274,15 @@ def _json(document: object) -> bytes:
     return json.dumps(document).encode("utf-8")
 
 
+def _encode(body: bytes, encoding: str) -> bytes:
+    if encoding == "gzip":
+        return gzip.compress(body)
+    if encoding == "deflate":
+        return zlib.compress(body)
+    compressor = zlib.compressobj(wbits=-15)  # raw-deflate
+    return compressor.compress(body) + compressor.flush()
+
+
 def _handler_for(stub: CrmStub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -304,12 +332,18 @@ def _handler_for(stub: CrmStub) -> type[BaseHTTPRequestHandler]:
             elif mode.kind == "trickle":
                 self._trickle(mode)
             else:
-                self._send(mode.status, mode.body, mode.content_type, mode.declare_length)
+                self._send(mode.status, mode.body, mode.content_type, mode.declare_length, mode.content_encoding)
 
         do_POST = do_GET
 
-        def _send(self, status: int, body: bytes, content_type: str = "application/json", declare_length: bool = True):
+        def _send(self, status: int, body: bytes, content_type: str = "application/json", declare_length: bool = True,
+                  content_encoding: str = ""):
             self.send_response(status)
+            if content_encoding:
+                self.send_header("Content-Encoding", content_encoding)
+            elif stub.encoding and stub.encoding.replace("raw-", "") in self.headers.get("Accept-Encoding", ""):
+                body = _encode(body, stub.encoding)
+                self.send_header("Content-Encoding", stub.encoding.replace("raw-", ""))
             self.send_header("Content-Type", content_type)
             if declare_length:
                 self.send_header("Content-Length", str(len(body)))

@@ -1,10 +1,12 @@
-"""CRM backends: sqlite (embedded) and http (the customer's own CRM) behind one interface (service.crm.base)."""
+"""CRM backends: sqlite (embedded) and http (the customer's own CRM, or a vendor preset: salesforce, hubspot,
+zendesk, dynamics) behind one interface (service.crm.base)."""
 
 from __future__ import annotations
 
 import logging
 import weakref
 
+from service.config import HTTP_BACKENDS
 from service.config import ConfigError
 from service.config import Settings
 from service.crm.base import CrmBackend
@@ -51,7 +53,7 @@ def backend_problems(settings: Settings) -> list[str]:
             return [f"COMPANION_SQLITE_PATH: {problem}; {_HOW_TO_CREATE}"]
         problem = fields_problem(settings.sqlite_path, settings.fields.fields)
         return [f"COMPANION_SQLITE_PATH: {problem}"] if problem else []
-    if settings.crm_backend == "http":
+    if settings.crm_backend in HTTP_BACKENDS:
         from service.crm.http import config_problems
 
         return config_problems(settings)
@@ -65,11 +67,11 @@ def build_backend(settings: Settings) -> CrmBackend:
     """
     if settings.crm_backend == "sqlite":
         return _sqlite_backend(settings)
-    if settings.crm_backend == "http":
+    if settings.crm_backend in HTTP_BACKENDS:
         from service.crm.http import HttpBackend
 
         return HttpBackend(settings)
-    raise ConfigError(f"COMPANION_CRM_BACKEND: unknown backend {settings.crm_backend!r}; expected sqlite or http")
+    raise ConfigError(f"COMPANION_CRM_BACKEND: unknown backend {settings.crm_backend!r}; expected sqlite or one of {', '.join(HTTP_BACKENDS)}")
 
 
 def init_app(app, settings: Settings) -> CrmBackend:

@@ -209,10 +209,11 @@ def test_redirect_is_not_followed(make_backend, crm):
     assert crm.request_count == 1
 
 
-def test_client_errors_are_failures(make_backend, crm):
+def test_a_refused_credential_is_a_degraded_failure(make_backend, crm):
     crm.status(401)
     result, _ = timed(make_backend(), {"phone": ANN_PHONE})
-    assert (result.outcome, result.degraded, result.reason) == ("error", True, "CRM answered HTTP 401")
+    assert (result.outcome, result.degraded) == ("error", True)
+    assert result.reason == "CRM refused our credentials (HTTP 401); check COMPANION_CRM_AUTH_HEADER"
 
 
 def test_flapping_crm_alternates_answers_and_failures(make_backend, crm):
