@@ -51,10 +51,9 @@ def _bodies(records: dict[str, dict]) -> list[str]:
     return known + unknown
 
 
-def _phase(crm: CrmStub, label: str, bodies: list[str], seconds: float) -> LoadResult:
+def _phase(crm: CrmStub | None, label: str, bodies: list[str], seconds: float, env: dict | None = None) -> LoadResult:
     env = {
-        "COMPANION_CRM_BACKEND": "http",
-        "COMPANION_CRM_URL_TEMPLATE": crm.template(),
+        **(env or {"COMPANION_CRM_BACKEND": "http", "COMPANION_CRM_URL_TEMPLATE": crm.template()}),
         "COMPANION_CRM_DEADLINE_MS": str(DEADLINE_MS),
         # Every request goes to the CRM: this measures the backend, not the cache.
         "COMPANION_CRM_CACHE_TTL_S": "0",
@@ -71,8 +70,59 @@ def _phase(crm: CrmStub, label: str, bodies: list[str], seconds: float) -> LoadR
         Path(server.log_path).unlink(missing_ok=True)
 
 
-def run(seconds: float = 10.0) -> dict:
+def _preset_env(vendor: str, standin) -> dict[str, str]:
+    from tests.crm import vendor_standins as standins
+
+    env = {"COMPANION_CRM_BACKEND": vendor, "COMPANION_CRM_BASE_URL": standin.url}
+    if vendor in ("salesforce", "dynamics"):
+        env |= {"COMPANION_CRM_CLIENT_ID": standins.CLIENT_ID, "COMPANION_CRM_CLIENT_SECRET": standins.CLIENT_SECRET}
+    if vendor == "dynamics":
+        env |= {"COMPANION_CRM_TENANT": standins.TENANT, "COMPANION_CRM_TOKEN_URL": standin.token_url}
+    if vendor == "hubspot":
+        env["COMPANION_CRM_TOKEN"] = standins.PRIVATE_TOKEN
+    if vendor == "zendesk":
+        env |= {"COMPANION_CRM_EMAIL": standins.ZENDESK_EMAIL, "COMPANION_CRM_TOKEN": standins.ZENDESK_TOKEN}
+    return env
+
+
+def run_preset(vendor: str, seconds: float = 10.0) -> dict:
+    """The preset against its stand-in vs the generic backend against the stub, both at 200 ms a lookup."""
+    from tests.crm.vendor_standins import ANN_E164
+    from tests.crm.vendor_standins import VendorStandIn
+
+    records = _records()
+    bodies = _bodies(records)
+    with CrmStub(records) as crm:
+        crm.slow(CRM_DELAY_MS)
+        generic = _phase(crm, "healthy", bodies, seconds)
+    # Ann is known to every stand-in; the rest of the traffic is callers the CRM does not know.
+    rng = random.Random(7)
+    preset_bodies = [json.dumps({"phone": f"tel:{ANN_E164}"})] * (KNOWN // 3) + [
+        json.dumps({"phone": f"+1317{400 + rng.randrange(100):03d}{rng.randrange(10_000):04d}"}) for _ in range(KNOWN)
+    ]
+    with VendorStandIn(vendor) as standin:
+        standin.delay_s = CRM_DELAY_MS / 1000
+        preset = _phase(None, f"{vendor} preset", preset_bodies, seconds, env=_preset_env(vendor, standin))
+        token_calls, api_calls = standin.token_calls, standin.api_calls
+    rps_ratio = preset.rps / generic.rps if generic.rps else 0.0
+    p99_ratio = preset.p99_ms / generic.p99_ms if generic.p99_ms else 0.0
+    for result in (generic, preset):
+        print(result.line())
+    print(f"{'throughput ratio vs generic':<28} {rps_ratio:>9.2f}")
+    print(f"{'p99 ratio vs generic':<28} {p99_ratio:>9.2f}")
+    print(f"token endpoint calls: {token_calls} for {api_calls} CRM requests (2 gunicorn workers)")
+    met = preset.rps >= TARGET_RPS and preset.p99_ms < TARGET_HEALTHY_P99_MS and preset.errors == 0
+    if vendor in ("salesforce", "dynamics"):
+        met = met and 1 <= token_calls <= 2
+    print(f"targets: preset >= {TARGET_RPS:.0f} req/s, p99 < {TARGET_HEALTHY_P99_MS:.0f} ms, at most one token call "
+          f"per worker -> {'MET' if met else 'MISSED'}")
+    return {"generic": generic, "preset": preset, "ratio": rps_ratio, "token_calls": token_calls, "met": met}
+
+
+def run(seconds: float = 10.0, preset: str | None = None) -> dict:
     """Run the three phases and the direct-to-stub baseline; print figures against the targets."""
+    if preset:
+        return run_preset(preset, seconds)
     records = _records()
     bodies = _bodies(records)
     with CrmStub(records) as crm:

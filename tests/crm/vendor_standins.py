@@ -1,5 +1,5 @@
 """Real local HTTP servers standing in for Salesforce, HubSpot, Zendesk and Dynamics 365, token endpoints
-included, answering in each vendor's documented shapes (tests/crm/files/SOURCES.md lists the pages).
+included, answering in each vendor's documented shapes (tests/crm/VENDOR_SOURCES.md lists the pages).
 
 Each stand-in holds Ann with her phone number stored the way people type it, not in E.164, and finds her
 the way the vendor documents its search: Salesforce SOSL splits words on punctuation, Zendesk's
@@ -12,6 +12,7 @@ the way the vendor documents its search: Salesforce SOSL splits words on punctua
         crm.throttle(1, "0")       # the next API request answers 429 with Retry-After: 0
         crm.fail(503)              # every API request answers 503 until crm.fail(None)
         crm.compress = True        # answers gzip-encoded when the client accepts it
+        crm.delay_s = 0.2          # API answers after 200 ms (the benchmark's CRM latency)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
@@ -98,6 +100,7 @@ class VendorStandIn:
         self.token_calls = 0
         self.api_calls = 0
         self.compress = False
+        self.delay_s = 0.0
         self.requests: list[dict] = []
         self._valid_tokens: set[str] = set()
         self._throttle: list[str] = []
@@ -295,6 +298,8 @@ def _handler(standin: VendorStandIn):
             if not standin.authorised(self.headers):
                 self._send(401, [{"errorCode": "INVALID_SESSION_ID", "message": "Session expired or invalid"}])
                 return
+            if standin.delay_s:
+                time.sleep(standin.delay_s)
             retry_after = standin.throttled()
             if retry_after is not None:
                 self._send(429, {"message": "rate limit"}, {"Retry-After": retry_after})
