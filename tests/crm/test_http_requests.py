@@ -162,3 +162,19 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
     in_ten = email.utils.formatdate(time.time() + 10, usegmt=True)
     assert 8 <= retry_after_seconds(in_ten) <= 10
+
+
+def test_settings_repr_hides_the_crm_secrets():
+    settings = load_settings(
+        generic_env(
+            CRM_URL_TEMPLATE="https://crm.example/c?phone={phone}",
+            CRM_HEADERS='{"X-Api-Key": "header-secret-value"}',
+            CRM_TOKEN_URL="https://login.example/token",
+            CRM_CLIENT_ID="client",
+            CRM_CLIENT_SECRET="client-secret-value",
+            CRM_TOKEN="api-token-value",
+        )
+    )
+    shown = repr(settings)
+    for secret in ("header-secret-value", "client-secret-value", "api-token-value"):
+        assert secret not in shown
