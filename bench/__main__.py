@@ -14,6 +14,7 @@ BENCHMARKS = {
     "customer": "bench.customer",
     "customer_http": "bench.customer_http",
     "crm_import": "bench.crm_import",
+    "crm_import_fields": "bench.crm_import_fields",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
 }

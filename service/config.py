@@ -289,7 +289,10 @@ def read_settings(environ: Mapping[str, str] | None = None, **overrides) -> tupl
         values = schema._normalise(dict(valid))
     values.update(overrides)
     if values.get("fields_file") is not None and "fields" not in overrides:
-        values["fields"] = read_fields_file(values["fields_file"])
+        try:
+            values["fields"] = read_fields_file(values["fields_file"])
+        except ConfigError as exc:
+            problems.extend(str(exc).splitlines())
     settings = Settings(**values)
     try:
         validate_settings(settings)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +133,39 @@ def test_settings_carry_the_fields_of_the_file(tmp_path):
     settings = load_settings({"COMPANION_FIELDS_FILE": str(write(tmp_path, ISSUE_EXAMPLE))}, demo=True)
     assert settings.fields.names == ("loyaltyPoints", "accountManager", "churnRisk")
     assert load_settings({}, demo=True).fields.fields == ()
+
+
+def _serve(tmp_path, **variables):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
+    env.update({"COMPANION_API_KEYS": "fields-test-key-0123456789", "COMPANION_TRACE_SECRET": "fields-secret-0123456789",
+                "COMPANION_BIND": "127.0.0.1:0", **variables})
+    return subprocess.run([str(Path(sys.executable).with_name("companion")), "serve", "--port", "0"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_companion_serve_with_a_bad_fields_file_exits_2_with_one_line_per_problem(tmp_path):
+    bad = write(tmp_path, "fields:\n  tier: {type: string}\n  score: {type: float}\n")
+    completed = _serve(tmp_path, COMPANION_FIELDS_FILE=str(bad), COMPANION_SQLITE_PATH=str(tmp_path / "absent.db"))
+    assert completed.returncode == 2, completed.stderr
+    assert "Traceback" not in completed.stderr
+    lines = [line.strip() for line in completed.stderr.splitlines()[1:]]
+    assert lines[:2] == [
+        f"COMPANION_FIELDS_FILE: {bad}: fields.tier: the name is taken by the built-in field tier "
+        "(names are compared ignoring case)",
+        f"COMPANION_FIELDS_FILE: {bad}: fields.score: type must be one of string, integer, boolean, not 'float'",
+    ]
+    assert lines[2].startswith("COMPANION_SQLITE_PATH:") and len(lines) == 3
+
+
+def test_companion_serve_refuses_a_database_imported_with_other_fields(tmp_path):
+    from service.crm.demo import create_demo_database
+
+    db = tmp_path / "crm.sqlite3"
+    create_demo_database(db, 10, custom=load_fields_file(write(tmp_path, ISSUE_EXAMPLE)).fields)
+    other = tmp_path / "other.yaml"
+    other.write_text("fields:\n  loyaltyPoints: {type: integer}\n", encoding="utf-8")
+    completed = _serve(tmp_path, COMPANION_FIELDS_FILE=str(other), COMPANION_SQLITE_PATH=str(db))
+    assert completed.returncode == 2, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert (f"COMPANION_SQLITE_PATH: {db} was imported with loyaltyPoints (integer), accountManager (string), "
+            "churnRisk (boolean), but the fields file defines loyaltyPoints (integer)") in completed.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import weakref
 
+from schemas.fields_file import NO_CUSTOM_FIELDS
 from service.config import HTTP_BACKENDS
 from service.config import ConfigError
 from service.config import Settings
@@ -51,6 +52,8 @@ def backend_problems(settings: Settings) -> list[str]:
         problem = database_problem(settings.sqlite_path)
         if problem:
             return [f"COMPANION_SQLITE_PATH: {problem}; {_HOW_TO_CREATE}"]
+        if settings.fields_file is not None and settings.fields is NO_CUSTOM_FIELDS:
+            return []  # the fields file itself is at fault, and said so: comparing with no fields would mislead
         problem = fields_problem(settings.sqlite_path, settings.fields.fields)
         return [f"COMPANION_SQLITE_PATH: {problem}"] if problem else []
     if settings.crm_backend in HTTP_BACKENDS:

@@ -20,7 +20,7 @@ CRM_SETTINGS = ("COMPANION_SQLITE_PATH", "COMPANION_DEFAULT_REGION", "COMPANION_
 # Progress: the bar redraws at most this often on a terminal; elsewhere (a log, CI) a line this often.
 PROGRESS_INTERVAL_S = 0.2
 PROGRESS_LINE_INTERVAL_S = 5.0
-_DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\t": "\t"}
+_DELIMITERS = {",": ",", ";": ";", "tab": "\t"}
 # Exit codes: 0 imported (some rows may have been rejected and are listed), 1 nothing imported,
 # 2 usage error (click), 130 interrupted with Ctrl-C (the database is unchanged).
 EXIT_NOTHING_IMPORTED = 1
@@ -161,7 +161,7 @@ _fields_option = click.option(
 @click.option("--map", "map_pairs", multiple=True, metavar="'HEADER=field'",
               help="Read the column HEADER as the field (repeatable), e.g. --map 'Phone Number=phone'.")
 @click.option("--ignore-unknown", is_flag=True, help="Skip columns that are no field instead of refusing the file.")
-@click.option("--delimiter", type=click.Choice(sorted(_DELIMITERS)),
+@click.option("--delimiter", type=click.Choice(list(_DELIMITERS)),
               help="Column delimiter (default: detected from the header: comma, semicolon or tab).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
 def import_command(csv_file: Path, db_path: Path | None, fields_file: Path | None, map_pairs: tuple[str, ...],
