@@ -39,6 +39,7 @@ from service.crm.oauth import ClientCredentialsToken
 from service.crm.oauth import TokenError
 from service.crm.request_spec import HEADER_NAME
 from service.crm.request_spec import OutgoingRequest
+from service.crm.request_spec import path_placeholders  # noqa: F401  (its tests import it from here)
 from service.crm.fieldmap import FieldMap
 from service.crm.fieldmap import PathError
 from service.crm.fieldmap import WrongShape

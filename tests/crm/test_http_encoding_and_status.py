@@ -105,7 +105,7 @@ def test_a_dot_segment_in_a_query_key_is_sent_as_a_value(make_backend, value):
 
 
 def test_path_placeholders_are_those_before_the_query():
-    from service.crm.request_spec import path_placeholders
+    from service.crm.http import path_placeholders
 
     assert path_placeholders("https://crm/a/{customerId}/b?phone={phone}&e={email}") == {"customerId"}
     assert path_placeholders("https://crm/search?phone={phone}") == set()
