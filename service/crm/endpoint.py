@@ -108,13 +108,32 @@ def generic_endpoint(settings: Settings) -> Endpoint:
     )
 
 
+# Settings only the generic backend reads, and settings only the presets read: one given to the other kind
+# of backend would be silently ignored, so it is a start-up problem instead.
+GENERIC_ONLY = ("crm_url_template", "crm_method", "crm_body_template", "crm_headers", "crm_scope", "crm_record_path")
+PRESET_ONLY = ("crm_base_url", "crm_token", "crm_email", "crm_tenant", "crm_api_version")
+
+
+def _unused(settings: Settings, names: tuple[str, ...], why: str) -> list[str]:
+    defaults = Settings()
+    return [
+        f"COMPANION_{name.upper()}: {why}"
+        for name in names
+        if getattr(settings, name) != getattr(defaults, name)
+    ]
+
+
 def endpoint_problems(settings: Settings) -> list[str]:
     """One line per problem with the settings of the configured HTTP CRM, generic or preset."""
     if settings.crm_backend == "http":
-        return generic_problems(settings)
+        return generic_problems(settings) + _unused(
+            settings, PRESET_ONLY, "only read by the presets (COMPANION_CRM_BACKEND=salesforce, hubspot, zendesk, dynamics)"
+        )
     from service.crm.presets import preset_module
 
-    return preset_module(settings.crm_backend).problems(settings)
+    return preset_module(settings.crm_backend).problems(settings) + _unused(
+        settings, GENERIC_ONLY, f"not used with COMPANION_CRM_BACKEND={settings.crm_backend}, which builds its own request"
+    )
 
 
 def build_endpoint(settings: Settings) -> Endpoint:

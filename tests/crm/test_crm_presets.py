@@ -217,3 +217,12 @@ def test_a_missing_preset_setting_is_a_start_up_problem(vendor, crm, missing, ex
     assert any(line.startswith(expected) for line in backend_problems(settings)), backend_problems(settings)
     with pytest.raises(ConfigError, match=expected.split(":")[0]):
         HttpBackend(settings)
+
+
+def test_a_generic_setting_given_to_a_preset_is_a_problem_not_ignored(crm, vendor):
+    settings, _ = read_settings(preset_env(vendor, crm, CRM_URL_TEMPLATE="https://crm.example/c?phone={phone}"))
+    from service.crm import backend_problems
+
+    assert backend_problems(settings) == [
+        f"COMPANION_CRM_URL_TEMPLATE: not used with COMPANION_CRM_BACKEND={vendor}, which builds its own request"
+    ]

@@ -178,3 +178,9 @@ def test_settings_repr_hides_the_crm_secrets():
     shown = repr(settings)
     for secret in ("header-secret-value", "client-secret-value", "api-token-value"):
         assert secret not in shown
+
+
+def test_a_preset_setting_given_to_the_generic_backend_is_a_problem_not_ignored():
+    env = generic_env(CRM_URL_TEMPLATE="https://crm.example/c?phone={phone}", CRM_TENANT="contoso.onmicrosoft.com")
+    with pytest.raises(ConfigError, match="COMPANION_CRM_TENANT: only read by the presets"):
+        HttpBackend(load_settings(env))
