@@ -19,11 +19,11 @@ import re
 
 from service.config import Settings
 from service.crm.endpoint import Endpoint
-from service.crm.presets.common import base
-from service.crm.presets.common import base_url_problems
-from service.crm.presets.common import custom_names
-from service.crm.presets.common import required
-from service.crm.presets.common import with_query
+from service.crm.presets.vendor_settings import base
+from service.crm.presets.vendor_settings import base_url_problems
+from service.crm.presets.vendor_settings import custom_names
+from service.crm.presets.vendor_settings import required
+from service.crm.presets.vendor_settings import with_query
 from service.crm.presets.phone_search import phone_forms
 from service.crm.request_spec import OutgoingRequest
 

@@ -1,4 +1,5 @@
-"""What the four presets share: required settings, the fields file's vendor names, URL building."""
+"""What the four presets read from the settings (required values, the base URL, the fields file's vendor names),
+and the query strings they build."""
 
 from __future__ import annotations
 
