@@ -227,3 +227,10 @@ def test_on_a_terminal_a_bar_shows_the_percentage_rate_and_time_left(tmp_path):
             assert final.startswith("import: 100%"), text
             assert "B/s" in final and "<00:00" in final  # rate, then elapsed<left
             assert "3,000 rows read" in final and "rows/s" in final and "0 rejected so far" in final
+
+
+def test_delimiter_tab_reads_a_tab_separated_file(tmp_path):
+    path = write_delimited(tmp_path / "in.tsv", [customer(1, segment="a;b,c")], "\t")
+    result = invoke("import", str(path), "--db", str(tmp_path / "crm.sqlite3"), "--delimiter", "tab")
+    assert result.exit_code == 0, result.stderr
+    assert lookup(tmp_path / "crm.sqlite3", {"customerId": "C-0000001"})["segment"] == "a;b,c"
