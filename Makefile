@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 8080
 HOST   ?= 127.0.0.1
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# Editable installs, so edits to the checkout take effect at once. PYTHONWARNINGS=ignore silences setuptools'
+# notice box about folders named like the package: here the checkout is the package, which is the point.
+EDITABLE := PYTHONWARNINGS=ignore $(PIP) -e
 
 .PHONY: serve test bench system-packages clean
 
@@ -16,13 +19,13 @@ $(BIN)/python:
 # succeeded and the command it installed runs, so a failed or partial install is retried next time.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	rm -f $@
-	$(PIP) -e . --config-settings editable_mode=compat
+	$(EDITABLE) .
 	$(BIN)/companion --help >/dev/null
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	rm -f $@
-	$(PIP) -e '.[test]' --config-settings editable_mode=compat
+	$(EDITABLE) '.[test]'
 	$(BIN)/companion --help >/dev/null
 	touch $@ $(VENV)/.installed
 

@@ -19,9 +19,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import SchemaError
 
+from architect.genesys.data_action_format import RESERVED_INPUT_NAMES
+
 DRAFT_04 = "http://json-schema.org/draft-04/schema#"
 PROPERTY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-RESERVED_INPUT_NAMES = ("orgId", "integrationId", "rawRequest")
 INPUT_TYPES = ("string", "integer", "number", "boolean", "null")
 # The draft-04 keywords; anything else (OpenAPI's nullable, readOnly, example, x-...) is not Genesys's dialect.
 DRAFT_04_KEYWORDS = frozenset(

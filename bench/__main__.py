@@ -10,13 +10,18 @@ import sys
 BENCHMARKS = {
     "trace": "bench.trace",
     "action_runtime": "bench.action_runtime",
+    "jsonpath": "bench.jsonpath",
     "flow_runner": "bench.flow_runner",
     "customer": "bench.customer",
     "customer_http": "bench.customer_http",
+    "customer_postgres": "bench.customer_postgres",
     "crm_import": "bench.crm_import",
     "crm_import_fields": "bench.crm_import_fields",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
+    "slow_clients": "bench.slow_clients",
+    "scenarios": "bench.scenarios",
+    "tracing": "bench.tracing",
 }
 DEFAULT = ["trace"]
 

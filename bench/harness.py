@@ -225,25 +225,41 @@ def compare_with_baseline(
     change in what else the shared host is doing lands on both sides instead of skewing the ratio. The
     figures per side: requests and seconds summed, p50 and p99 the median of the rounds', max the largest.
     """
-    names = (label or path, "bare Flask baseline")
+    return compare_in_turns(
+        path, bodies, [(label or path, env, None), ("bare Flask baseline", env, "bench.baseline:app")],
+        connections=connections, seconds=seconds, rounds=rounds,
+    )
+
+
+def compare_in_turns(
+    path: str,
+    bodies: Sequence[str],
+    sides: Sequence[tuple[str, dict[str, str] | None, str | None]],
+    *,
+    connections: int = 16,
+    seconds: float = 10.0,
+    rounds: int = 5,
+) -> tuple[LoadResult, ...]:
+    """Load `path` on one gunicorn per side (label, env, app or None for the service), taking turns as
+    compare_with_baseline describes; one combined LoadResult per side, in order."""
     servers = []
     try:
-        for app in (None, "bench.baseline:app"):
+        for _label, env, app in sides:
             servers.append(serve(env, app=app))
         urls = [f"{server.url}{path}" for server in servers]
         for url in urls:
             warm_up(url, bodies)
-        runs: list[list[LoadResult]] = [[], []]
+        runs: list[list[LoadResult]] = [[] for _ in sides]
         for _ in range(rounds):
             for side, url in enumerate(urls):
                 runs[side].append(run_load(url, bodies, connections=connections, seconds=max(2.0, seconds / rounds),
-                                           label=names[side]))
+                                           label=sides[side][0]))
     finally:
         for server in servers:
             server.stop()
             Path(server.log_path).unlink(missing_ok=True)
-    print("per-round ratios: " + ", ".join(f"{s.rps / b.rps:.2f}" for s, b in zip(*runs) if b.rps))
-    return _combine(runs[0]), _combine(runs[1])
+    print("per-round ratios: " + ", ".join(f"{s.rps / b.rps:.2f}" for s, b in zip(runs[0], runs[-1]) if b.rps))
+    return tuple(_combine(side) for side in runs)
 
 
 def _combine(results: list[LoadResult]) -> LoadResult:
@@ -269,3 +285,39 @@ def report_ratio(service: LoadResult, baseline: LoadResult) -> float:
     print(baseline.line())
     print(f"{'throughput ratio':<28} {ratio:>9.2f}")
     return ratio
+
+
+def compare_sides(
+    path: str,
+    bodies: Sequence[str],
+    sides: Sequence[tuple[str, dict[str, str] | None, str | None]],
+    *,
+    connections: int = 16,
+    seconds: float = 10.0,
+    rounds: int = 5,
+) -> list[list[LoadResult]]:
+    """compare_with_baseline for any number of servers: each side is (label, env, app); all run at once and
+    take turns, `rounds` short runs each, so load from elsewhere lands on every side alike. Returns each
+    side's rounds (combine them with combine_rounds)."""
+    servers = []
+    try:
+        for _label, env, app in sides:
+            servers.append(serve(env, app=app))
+        urls = [f"{server.url}{path}" for server in servers]
+        for url in urls:
+            warm_up(url, bodies)
+        runs: list[list[LoadResult]] = [[] for _ in sides]
+        for _ in range(rounds):
+            for side, url in enumerate(urls):
+                runs[side].append(run_load(url, bodies, connections=connections, seconds=max(2.0, seconds / rounds),
+                                           label=sides[side][0]))
+    finally:
+        for server in servers:
+            server.stop()
+            Path(server.log_path).unlink(missing_ok=True)
+    return runs
+
+
+def combine_rounds(results: list[LoadResult]) -> LoadResult:
+    """One side's rounds as one result: requests and seconds summed, p50/p99 the rounds' median, max the largest."""
+    return _combine(results)

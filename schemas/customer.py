@@ -73,7 +73,7 @@ class _LookupOutcome(ResponseSchema):
         dump_default="none",
         metadata={
             "title": "Source",
-            "description": "Where the fields came from: sqlite, http, cache or none.",
+            "description": "Where the fields came from: sqlite, postgres, http, cache or none.",
         },
     )
 

@@ -27,10 +27,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings = load_settings()
     else:
         validate_settings(settings)
-    generated_key = settings.demo and not settings.api_keys
-    if generated_key:
+    generated_key = None
+    if settings.demo and not settings.api_keys:
         # Demo mode only: a fresh key per start, printed by the gunicorn banner (service.serving).
-        settings = dataclasses.replace(settings, api_keys=(secrets.token_urlsafe(24),))
+        generated_key = secrets.token_urlsafe(24)
+        settings = dataclasses.replace(settings, api_keys=(generated_key,))
 
     from service import api
     from service.api.customer import customer_defaults
@@ -48,12 +49,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Never debug, whatever FLASK_DEBUG says (Flask reads it in Flask()): debug mode changes error
     # handling and is what the werkzeug debugger, a remote shell, hangs on.
     app.debug = False
+    # /v1//trace is not /v1/trace: werkzeug would answer an HTML 308 whose Location it builds from the
+    # Host header. Without merging, it is an unknown path: the JSON 404.
+    app.url_map.merge_slashes = False
     # Flask answers 413 itself past this many bytes, before any view reads the body.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.extensions["companion.settings"] = settings
     app.extensions["companion.customer_defaults"] = customer_defaults(settings.fields.fields)
-    # Only a key made up here may be printed; one from COMPANION_API_KEYS is a real secret.
+    # Only a key generated here may be printed; configured keys are secrets even in demo mode.
     app.extensions["companion.generated_key"] = generated_key
     crm.init_app(app, settings)
 
@@ -64,4 +68,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(metrics.bp)
     app.register_blueprint(api.bp)
     app.extensions["companion.openapi"] = build_openapi(app, _version(), settings.fields.fields)
+    if settings.otlp_traces_endpoint:
+        # Imported only here: with tracing off, not even the OpenTelemetry SDK is loaded.
+        from service import spans
+
+        spans.init_app(app, settings, _version())
     return app

@@ -10,15 +10,28 @@ from collections.abc import Iterable
 from flask import Request
 
 
+# Optional whitespace around a header value is spaces and tabs only (RFC 9110 §5.6.3); anything else, a
+# non-breaking space included, is part of the value and so of the key.
+_OWS = " \t"
+
+
 def presented_key(request: Request) -> str | None:
-    """The key the caller sent, from whichever supported header carries it, or None."""
-    header_key = request.headers.get("X-API-Key")
-    if header_key:
-        return header_key.strip()
-    authorization = request.headers.get("Authorization", "")
-    scheme, _, credentials = authorization.partition(" ")
+    """The key the caller sent, from whichever supported header carries it, or None.
+
+    A request may carry its key in X-API-Key and in Authorization at once only if it is the same key in
+    both: a wrong key never passes because a good one rides along in the other header (None: a 401).
+    """
+    header_key = (request.headers.get("X-API-Key") or "").strip(_OWS) or None
+    authorization_key = _authorization_key(request.headers.get("Authorization", ""))
+    if header_key is not None and request.headers.get("Authorization"):
+        return header_key if header_key == authorization_key else None
+    return header_key or authorization_key
+
+
+def _authorization_key(authorization: str) -> str | None:
+    scheme, _, credentials = authorization.strip(_OWS).partition(" ")
     scheme = scheme.lower()
-    credentials = credentials.strip()
+    credentials = credentials.strip(_OWS)
     if scheme == "bearer" and credentials:
         return credentials
     if scheme == "basic" and credentials:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import marshmallow as ma
 from flask import request
+from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.errors import ApiError
@@ -13,6 +15,10 @@ from service.errors import validation_error
 
 # Genesys limits JSON nesting to 50 levels (help.mypurecloud.com ?p=138534); our contracts are flat anyway.
 MAX_DEPTH = 50
+# JSON may escape half of a UTF-16 surrogate pair alone ("\ud800"); Python decodes it to a str that no
+# UTF-8 encoder (the HMAC, SQLite, the CRM's URL, the log) accepts. A pair decodes to one character.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+LONE_SURROGATE_MESSAGE = "Contains a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape); send valid Unicode text."
 _JSON_TYPE_NAMES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean", type(None): "null"}
 
 
@@ -32,6 +38,33 @@ def _depth(value, limit: int) -> int:
     return depth
 
 
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def lone_surrogate_fields(body: dict) -> dict[str, list[str]]:
+    """{field path: [message]} for every string (or key) in body holding a lone surrogate."""
+    found: dict[str, list[str]] = {}
+    stack = [("", body)]
+    while stack:
+        prefix, value = stack.pop()
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and _has_lone_surrogate(key):
+                found[prefix.rstrip(".") or "_schema"] = [LONE_SURROGATE_MESSAGE]
+                continue
+            path = f"{prefix}{key}"
+            if isinstance(item, str) and _has_lone_surrogate(item):
+                found[path] = [LONE_SURROGATE_MESSAGE]
+            elif isinstance(item, (dict, list)):
+                stack.append((f"{path}.", item))
+    return found
+
+
 def parse_json_object() -> dict:
     """The request body as a JSON object.
 
@@ -41,7 +74,12 @@ def parse_json_object() -> dict:
     mimetype = req.mimetype
     if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
         raise ApiError.unsupported_media_type(mimetype)
-    raw = req.get_data(cache=False)
+    try:
+        raw = req.get_data(cache=False)
+    except ParseException as exc:
+        # gunicorn parses a chunked body as the app reads it: a bad chunk size or trailer surfaces here.
+        # gunicorn then fails to skip the rest of the body and closes the connection after this answer.
+        raise ApiError(400, "bad_request", f"The request body is malformed: {str(exc)[:200]}") from None
     limit = req.max_content_length
     if req.content_length is None and limit is not None and len(raw) >= limit:
         # A chunked body (no Content-Length) is cut at the limit by werkzeug without a word; at the limit
@@ -63,6 +101,10 @@ def parse_json_object() -> dict:
         raise ApiError.invalid_json(f"expected a JSON object, got {_JSON_TYPE_NAMES[type(body)]}")
     if _depth(body, MAX_DEPTH) > MAX_DEPTH:
         raise ApiError.invalid_json(f"nested deeper than {MAX_DEPTH} levels")
+    if _SURROGATE_ESCAPE.search(text):
+        fields = lone_surrogate_fields(body)
+        if fields:
+            raise ApiError.invalid_input(fields)
     return body
 
 

@@ -18,8 +18,11 @@ SUBCOMMANDS = {
     "action": "architect.runtime.cli:action_command",
     "check": "architect.check.command:check_command",
     "crm": "service.crm.cli:crm_command",
+    "doctor": "architect.doctor.command:doctor_command",
     "export": "architect.export.command:export_command",
+    "graph": "architect.testing.command:graph_command",
     "simulate": "architect.runtime.simulate:simulate_command",
+    "test": "architect.testing.command:test_command",
 }
 
 

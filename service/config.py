@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -23,7 +24,11 @@ MIN_SECRET_LENGTH = 16
 # Backends that call a remote CRM over HTTP: the generic one and the vendor presets (service/crm/presets/).
 HTTP_BACKENDS = ("http", "salesforce", "hubspot", "zendesk", "dynamics")
 # Never shown by Settings.__repr__ (headers may carry API keys).
-SECRET_SETTINGS = ("api_keys", "trace_secret", "crm_auth_header", "crm_headers", "crm_client_secret", "crm_token")
+SECRET_SETTINGS = ("api_keys", "trace_secret", "crm_auth_header", "database_url", "crm_headers", "crm_client_secret", "crm_token")
+# The SDK sends up to 512 spans per request by default. Encoding a batch is pure-Python work (tens of µs a
+# span) that a gevent worker does on its one event loop, holding every request it serves meanwhile: 64 keeps
+# each pause to a few milliseconds. OTEL_BSP_MAX_EXPORT_BATCH_SIZE still decides when set.
+OTLP_BATCH_SIZE = 64
 
 
 class ConfigError(Exception):
@@ -41,6 +46,8 @@ class Settings:
     log_level: str = "INFO"
     crm_backend: str = "sqlite"
     sqlite_path: Path = Path("instance/crm.sqlite3")
+    # libpq URL of the shared PostgreSQL CRM (crm_backend "postgres"); may hold a password.
+    database_url: str = ""
     default_region: str = "US"
     tiers: tuple[str, ...] = ("standard", "silver", "gold", "platinum")
     # The custom customer fields of COMPANION_FIELDS_FILE (schemas/fields_file.py); none by default.
@@ -80,10 +87,15 @@ class Settings:
     metrics_dir: Path | None = None
     bind: str = "127.0.0.1:8080"
     workers: int = dataclasses.field(default_factory=lambda: max(2, os.cpu_count() or 1))
-    # None: 16, or 32 with the http backend, where a lookup holds its thread for as long as the remote CRM
-    # takes: 2 workers x 32 covers Genesys's 50 concurrent executions however the kernel spreads the
-    # connections over the workers (bench/customer_http.py; docs/deploying.md §1).
+    # None: 16, or 32 with the http backend. Sizes the http backend's fetch pool (2 x threads calls in flight
+    # per worker): 2 workers cover Genesys's 50 concurrent executions however the kernel spreads the
+    # connections over the workers (bench/customer_http.py; docs/deploying.md §1). gunicorn's gevent
+    # worker serves each connection on a greenlet, so this no longer bounds the connections served.
     threads: int | None = None
+    # Where spans go over OTLP/HTTP (resolved from the standard OTEL_* variables); "": tracing off.
+    otlp_traces_endpoint: str = ""
+    # Spans per OTLP export request (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, else OTLP_BATCH_SIZE).
+    otlp_batch_size: int = OTLP_BATCH_SIZE
 
     def __repr__(self) -> str:
         # Secrets must never reach a log line or a traceback through repr().
@@ -100,12 +112,17 @@ class Settings:
 
 
 class _CommaList(ma.fields.Field):
-    """A comma-separated environment value as a tuple of non-empty, stripped strings."""
+    """A comma-separated environment value as a tuple of non-empty, stripped strings (strip: the characters
+    trimmed around each item; None: any whitespace)."""
+
+    def __init__(self, *args, strip: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.strip = strip
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise ma.ValidationError("must be a comma-separated string")
-        return tuple(item.strip() for item in value.split(",") if item.strip())
+        return tuple(item.strip(self.strip) for item in value.split(",") if item.strip(self.strip))
 
 
 class _FieldMap(ma.fields.Field):
@@ -154,7 +171,8 @@ class _SettingsSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    api_keys = _CommaList(data_key=_env("API_KEYS"))
+    # Only spaces and tabs are trimmed: a non-breaking space or NEL pasted with a key stays, and is refused.
+    api_keys = _CommaList(data_key=_env("API_KEYS"), strip=" \t")
     trace_secret = ma.fields.String(data_key=_env("TRACE_SECRET"))
     demo = ma.fields.Boolean(data_key=_env("DEMO"), **_BOOL)
     max_body_bytes = ma.fields.Integer(
@@ -163,8 +181,11 @@ class _SettingsSchema(ma.Schema):
     log_level = ma.fields.String(
         data_key=_env("LOG_LEVEL"), validate=ma.validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
     )
-    crm_backend = ma.fields.String(data_key=_env("CRM_BACKEND"), validate=ma.validate.OneOf(["sqlite", *HTTP_BACKENDS]))
+    crm_backend = ma.fields.String(
+        data_key=_env("CRM_BACKEND"), validate=ma.validate.OneOf(["sqlite", "postgres", *HTTP_BACKENDS])
+    )
     sqlite_path = ma.fields.String(data_key=_env("SQLITE_PATH"), validate=ma.validate.Length(min=1))
+    database_url = ma.fields.String(data_key=_env("DATABASE_URL"))
     default_region = ma.fields.String(
         data_key=_env("DEFAULT_REGION"),
         validate=ma.validate.Regexp(r"^[A-Z]{2}$", error="must be an ISO 3166-1 alpha-2 region such as US or GB"),
@@ -287,6 +308,11 @@ def read_settings(environ: Mapping[str, str] | None = None, **overrides) -> tupl
         problems.extend(_format_errors(exc.messages).splitlines())
         valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
         values = schema._normalise(dict(valid))
+    try:
+        values["otlp_traces_endpoint"] = otlp_traces_endpoint(environ)
+    except ConfigError as exc:
+        problems.extend(str(exc).splitlines())
+    values["otlp_batch_size"] = otlp_batch_size(environ)
     values.update(overrides)
     if values.get("fields_file") is not None and "fields" not in overrides:
         try:
@@ -312,6 +338,102 @@ def read_fields_file(path: Path) -> FieldsConfig:
         raise ConfigError("\n".join(f"{_env('FIELDS_FILE')}: {line}" for line in str(exc).splitlines())) from None
 
 
+# OpenTelemetry's own variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
+# and .../protocol/exporter/). The SDK reads them itself; here they are only checked, once at start-up, so a
+# typo stops the service with the variable named instead of failing in every worker after the fork.
+_OTEL_SAMPLERS = (
+    "always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off",
+    "parentbased_traceidratio",
+)
+_OTEL_POSITIVE_INTS = ("OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+                       "OTEL_BSP_EXPORT_TIMEOUT")
+# The one OTLP transport shipped: HTTP with protobuf bodies (OTLP/gRPC would add grpcio to every install).
+OTLP_PROTOCOL = "http/protobuf"
+
+
+def otlp_batch_size(environ: Mapping[str, str]) -> int:
+    """Spans per export request: OTEL_BSP_MAX_EXPORT_BATCH_SIZE, else OTLP_BATCH_SIZE (at most the queue size)."""
+    explicit = _otel(environ, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE")
+    if explicit.isdigit() and int(explicit) > 0:
+        return int(explicit)
+    queue = _otel(environ, "OTEL_BSP_MAX_QUEUE_SIZE")
+    return min(OTLP_BATCH_SIZE, int(queue)) if queue.isdigit() and int(queue) > 0 else OTLP_BATCH_SIZE
+
+
+def _otel(environ: Mapping[str, str], name: str) -> str:
+    return environ.get(name, "").strip()
+
+
+def otlp_traces_endpoint(environ: Mapping[str, str]) -> str:
+    """The OTLP/HTTP URL spans go to, as the OpenTelemetry SDK resolves it; "" when tracing is off.
+
+    Tracing is on when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as given) or OTEL_EXPORTER_OTLP_ENDPOINT (a base
+    URL, /v1/traces appended) is set, unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none.
+
+    :raise ConfigError: one line per invalid OTEL_* variable.
+    """
+    if _otel(environ, "OTEL_SDK_DISABLED").lower() == "true":
+        return ""
+    exporter = _otel(environ, "OTEL_TRACES_EXPORTER").lower()
+    if exporter == "none":
+        return ""
+    endpoint = _otel(environ, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    source = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    if not endpoint and _otel(environ, "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        endpoint = _otel(environ, "OTEL_EXPORTER_OTLP_ENDPOINT").removesuffix("/") + "/v1/traces"
+        source = "OTEL_EXPORTER_OTLP_ENDPOINT"
+    if not endpoint:
+        return ""
+    problems = []
+    if exporter not in ("", "otlp"):
+        problems.append(f"OTEL_TRACES_EXPORTER: {exporter!r} is not supported; use otlp (or none to turn tracing off)")
+    if not re.match(r"^https?://[^/\s]+", endpoint):
+        problems.append(f"{source}: must be an http:// or https:// URL such as http://localhost:4318, not {endpoint!r}")
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        protocol = _otel(environ, name)
+        if protocol and protocol != OTLP_PROTOCOL:
+            problems.append(f"{name}: {protocol!r} is not supported; use {OTLP_PROTOCOL} (OTLP/HTTP, port 4318)")
+            break
+        if protocol:
+            break
+    sampler = _otel(environ, "OTEL_TRACES_SAMPLER").lower()
+    if sampler and sampler not in _OTEL_SAMPLERS:
+        problems.append(f"OTEL_TRACES_SAMPLER: {sampler!r} is not one of {', '.join(_OTEL_SAMPLERS)}")
+    if sampler.endswith("traceidratio") and _otel(environ, "OTEL_TRACES_SAMPLER_ARG"):
+        try:
+            ratio = float(_otel(environ, "OTEL_TRACES_SAMPLER_ARG"))
+        except ValueError:
+            ratio = -1.0
+        if not 0.0 <= ratio <= 1.0:
+            problems.append("OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1 (the share of calls traced)")
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"):
+        value = _otel(environ, name)
+        try:
+            valid = not value or float(value) > 0
+        except ValueError:
+            valid = False
+        if not valid:
+            # The Python exporter reads this in seconds (the specification says milliseconds).
+            problems.append(f"{name}: must be a positive number of seconds")
+    sizes = {}
+    for name in _OTEL_POSITIVE_INTS:
+        value = _otel(environ, name)
+        if value:
+            if not value.isdigit() or int(value) <= 0:
+                problems.append(f"{name}: must be a positive whole number")
+            else:
+                sizes[name] = int(value)
+    if sizes.get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 0) > sizes.get("OTEL_BSP_MAX_QUEUE_SIZE", 2048):
+        problems.append("OTEL_BSP_MAX_EXPORT_BATCH_SIZE: must not exceed OTEL_BSP_MAX_QUEUE_SIZE (default 2048)")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return endpoint
+
+
+# The PostgreSQL store keeps the built-in fields only, so far (service/crm/postgres_schema.py).
+POSTGRES_FIELDS_PROBLEM = "the postgres backend stores the built-in fields only, not those of a fields file"
+
+
 def validate_settings(settings: Settings) -> None:
     """Cross-field rules that a single variable cannot express.
 
@@ -326,6 +448,7 @@ def validate_settings(settings: Settings) -> None:
     short = [k for k in settings.api_keys if len(k) < MIN_SECRET_LENGTH]
     if short:
         problems.append(f"{_env('API_KEYS')}: every key needs at least {MIN_SECRET_LENGTH} characters")
+    problems.extend(key_character_problems(settings.api_keys))
     if not settings.trace_secret and not settings.demo:
         problems.append(
             f"{_env('TRACE_SECRET')}: not set; trace ids are derived from it, so every instance needs the same "
@@ -342,10 +465,38 @@ def validate_settings(settings: Settings) -> None:
                 f"{_env('CRM_CONNECT_TIMEOUT_MS')}: must be below {_env('CRM_DEADLINE_MS')} "
                 f"({settings.crm_connect_timeout_ms} >= {settings.crm_deadline_ms})"
             )
+    if settings.crm_backend == "postgres":
+        if not settings.database_url.strip():
+            problems.append(
+                f"{_env('DATABASE_URL')}: required when {_env('CRM_BACKEND')}=postgres, "
+                "e.g. postgresql://companion@db.internal:5432/crm"
+            )
+        if settings.crm_connect_timeout_ms >= settings.crm_deadline_ms:
+            problems.append(
+                f"{_env('CRM_CONNECT_TIMEOUT_MS')}: must be below {_env('CRM_DEADLINE_MS')} "
+                f"({settings.crm_connect_timeout_ms} >= {settings.crm_deadline_ms})"
+            )
+    if settings.crm_backend == "postgres" and settings.fields.fields:
+        problems.append(f"{_env('FIELDS_FILE')}: {POSTGRES_FIELDS_PROBLEM}; use the sqlite or http backend for them")
     if not settings.tiers:
         problems.append(f"{_env('TIERS')}: needs at least one tier")
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def key_character_problems(keys: tuple[str, ...]) -> list[str]:
+    """One line per API key with a character outside printable ASCII (U+0021-U+007E), naming the key's position
+    and the character's code point, never the key. Such a key could only ever match through Basic auth
+    (HTTP headers are Latin-1 at best), and whitespace around it is a copy-and-paste accident."""
+    problems = []
+    for position, key in enumerate(keys, 1):
+        bad = next((c for c in key if not "\x21" <= c <= "\x7e"), None)
+        if bad is not None:
+            problems.append(
+                f"{_env('API_KEYS')}: key {position} contains U+{ord(bad):04X} at character {key.index(bad) + 1}; "
+                "keys must be printable ASCII without spaces"
+            )
+    return problems
 
 
 def effective_trace_secret(settings: Settings) -> bytes:

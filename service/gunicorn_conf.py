@@ -1,15 +1,22 @@
 """gunicorn settings for architect-companion (used by `companion serve`, the e2e tests and bench/).
 
-Why these values: the service is I/O-bound (it waits on a CRM over HTTP or on SQLite pages), so each
-worker runs a thread pool (gthread) to keep many requests in flight while others wait, and the worker
-count follows the cores so the CPU-bound part (JSON, HMAC, Flask) runs in parallel despite the GIL.
-gthread needs no monkey-patching (unlike gevent), so requests, sqlite3 and the circuit breaker behave
-exactly as in the tests. Genesys caps an org at 50 concurrent data-action executions; 2 workers x 16
-threads covers that on a 2-core host, and more instances scale it out (docs/deploying.md).
-Override with COMPANION_WORKERS and COMPANION_THREADS (and COMPANION_BIND) without editing this file.
+Why these values: the service is I/O-bound (it waits on a CRM over HTTP, and on clients that send their
+requests), so each worker is a gevent worker: one greenlet per connection, however slowly it sends. A
+thread-pool worker (gthread) reads a request in a pool thread, so a few dozen sockets trickling a byte
+every 2 s took all 16 threads and legitimate requests timed out; with gevent 500 such sockets leave a
+legitimate request's p99 in milliseconds (bench/slow_clients.py, docs/deploying.md "Slow clients").
+gunicorn's own guidance: a buffering proxy in front, or an async worker (https://gunicorn.org/design).
+The worker count follows the cores so the CPU-bound part (JSON, HMAC, Flask) runs in parallel despite
+the GIL. Override with COMPANION_WORKERS (and COMPANION_BIND) without editing this file.
 """
 
-import os
+# gevent's cooperative sockets must be in place before anything else opens one: the app is built in this
+# master (preload_app), and its connection pools and locks must be gevent's in every worker.
+from gevent import monkey
+
+monkey.patch_all()
+
+import os  # noqa: E402
 import shutil
 import signal
 import tempfile
@@ -55,9 +62,10 @@ def _prepare_metrics_dir() -> None:
 _prepare_metrics_dir()
 
 bind = _settings.bind
-worker_class = "gthread"
+worker_class = "gevent"
+# Connections per worker, slow ones included (gunicorn's default); past it a worker stops accepting.
+worker_connections = 1000
 workers = _settings.workers
-threads = _settings.threads
 # Genesys data actions time out after at most 60 s; nothing we serve may take longer than the CRM deadline.
 timeout = 30
 graceful_timeout = 20
@@ -129,8 +137,33 @@ def post_fork(server, worker):
             os._exit(0)
 
 
+def _span_recorder(app):
+    # service.spans.EXTENSION; looked up without importing service.spans, which loads the OpenTelemetry SDK.
+    return getattr(app, "extensions", {}).get("companion.spans")
+
+
+def _start_span_export(worker) -> None:
+    # The batch processor's export thread must start in each worker: a thread started in the master (where
+    # preload_app built the app) does not survive the fork. Only an app that records spans has a recorder.
+    recorder = _span_recorder(worker.wsgi)
+    if recorder is not None:
+        recorder.start()
+
+
+def _flush_spans(worker) -> None:
+    recorder = _span_recorder(worker.wsgi)
+    if recorder is not None:
+        recorder.shutdown()
+
+
+def worker_exit(server, worker):
+    # Graceful stop (SIGTERM) and max-requests restarts: the spans still queued go out before the worker ends.
+    _flush_spans(worker)
+
+
 def post_worker_init(worker):
-    # gthread's SIGTERM handler only stops accepting and drains; gunicorn has no hook for it. Wrap it so
+    _start_span_export(worker)
+    # The worker's SIGTERM handler only stops accepting and drains; gunicorn has no hook for it. Wrap it so
     # /readyz answers 503 during the drain (requests on kept-alive connections still reach the worker).
     drain = signal.getsignal(signal.SIGTERM)
 

@@ -15,6 +15,10 @@ from pythonjsonlogger.json import JsonFormatter
 ACCESS_LOGGER = "companion.access"
 CORRELATION_HEADER = "ININ-Correlation-Id"
 _HANDLER_MARK = "_companion_handler"
+# The most of a client-supplied string (a header, the path) one access line holds: it is logged before the
+# key is checked, so without a cap every unauthenticated request could write kilobytes. Genesys's
+# correlation ids are UUIDs (36 characters).
+MAX_LOGGED_CHARS = 128
 
 
 def json_formatter() -> logging.Formatter:
@@ -72,6 +76,13 @@ def mask_pii(text: str) -> str:
     return _PHONE_RE.sub(lambda m: mask_phone(m.group(0)), text)
 
 
+def clip(text: str, limit: int = MAX_LOGGED_CHARS) -> str:
+    """text, or its first `limit` characters and how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...({len(text)} chars)"
+
+
 def log_fields() -> dict:
     """Per-request fields a view adds to the access line (conversationId, dd ids, CRM outcome...)."""
     return g.setdefault("log_fields", {})
@@ -97,10 +108,10 @@ def register_access_log(app: Flask) -> None:
             path = "/".join(mask_pii(segment) for segment in path.split("/"))
         fields = {
             "method": req.method,
-            "path": path,
+            "path": clip(path, 2 * MAX_LOGGED_CHARS),
             "status": response.status_code,
             "duration_ms": round((ended - context.get("request_started", ended)) * 1000, 3),
-            "ininCorrelationId": req.headers.get(CORRELATION_HEADER, ""),
+            "ininCorrelationId": clip(req.headers.get(CORRELATION_HEADER, "")),
         }
         fields.update(context.get("log_fields", {}))
         if logger.isEnabledFor(logging.INFO):

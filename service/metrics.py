@@ -17,6 +17,8 @@ Series (all names exact):
   ``rate(...{result="hit"}) / rate(...)``.
 - ``companion_crm_breaker_state`` gauge: 0 closed, 1 half-open, 2 open; the worst state among live workers.
 - ``companion_crm_breaker_transitions_total{state}`` counter: how often a worker's breaker entered a state.
+- ``companion_span_export_spans_total{result}`` counter: spans the OTLP exporter sent (``exported``) or lost
+  (``failed``); only while tracing is on (docs/tracing.md).
 """
 
 from __future__ import annotations
@@ -97,6 +99,12 @@ CRM_THROTTLED = Counter(
     "CRM answers of HTTP 429 with Retry-After, by what the lookup did (waited or gave_up).",
     ("result",),
 )
+SPAN_EXPORT_RESULTS = ("exported", "failed")
+SPAN_EXPORTS = Counter(
+    "companion_span_export_spans_total",
+    "Spans the OTLP exporter sent (exported) or lost (failed); tracing only.",
+    ("result",),
+)
 
 # Series that exist from the start at 0, so rate() and ratios work before the first event.
 for _outcome in CRM_OUTCOMES:
@@ -144,6 +152,19 @@ def set_breaker_state(state: str) -> None:
         if state != _last_breaker_state:
             BREAKER_TRANSITIONS.labels(state).inc()
             _last_breaker_state = state
+
+
+def count_span_export(result: str, spans: int) -> None:
+    """Record one OTLP export of `spans` spans: "exported" or "failed"."""
+    if result not in SPAN_EXPORT_RESULTS:
+        raise ValueError(f"unknown span export result {result!r}; expected exported or failed")
+    SPAN_EXPORTS.labels(result).inc(spans)
+
+
+def start_span_export_series() -> None:
+    """Both span export series at 0 once tracing starts, so rate() works before the first failure."""
+    for result in SPAN_EXPORT_RESULTS:
+        SPAN_EXPORTS.labels(result)
 
 
 def status_class(status: int) -> str:

@@ -39,8 +39,8 @@ def when_ready(server) -> None:
         return
     lines = [f"architect-companion is listening on {', '.join(urls)}"]
     if settings is not None and urls:
-        if extensions.get("companion.generated_key"):
-            key = settings.api_keys[0]
+        key = extensions.get("companion.generated_key")
+        if key:
             lines += [f"API key (new at every start): {key}", "Copy into your shell, then try the README's curl:",
                       f"  export KEY={key}"]
         else:

@@ -9,6 +9,7 @@ import pytest
 from service import create_app
 from service.config import load_settings
 from service.crm.demo import create_demo_database
+from tests.postgres_server import PostgresServer
 from tests.servers import GunicornServer
 
 API_KEY = "test-key-0123456789abcdef"
@@ -22,6 +23,27 @@ def demo_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo-crm") / "crm.sqlite3"
     create_demo_database(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL server for the whole session (tests/postgres_server.py); each test module makes
+    its own databases on it."""
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_demo_url(postgres):
+    """URL of a PostgreSQL database holding the demo customers (the same ones as demo_db); read only."""
+    from service.crm.demo import DEMO_TIERS
+    from service.crm.demo import demo_rows
+    from service.crm.importer import RowRules
+    from service.crm.postgres_import import import_rows_postgres
+
+    url = postgres.create_database("demo_crm")
+    import_rows_postgres(demo_rows(), url, RowRules(DEMO_TIERS, "US"), on_reject=pytest.fail)
+    return url
 
 
 def demo_server_env(demo_db) -> dict[str, str]:

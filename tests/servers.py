@@ -27,17 +27,21 @@ class ServerError(RuntimeError):
 class GunicornServer:
     """gunicorn with service/gunicorn_conf.py on a free 127.0.0.1 port; a context manager.
 
-    Only the COMPANION_* variables given in env reach the server (plus COMPANION_BIND), so the
+    Only the COMPANION_* and OTEL_* variables given in env reach the server (plus COMPANION_BIND), so the
     developer's shell cannot change what a test sees.
     """
 
-    def __init__(self, env: dict[str, str], start_timeout: float = 30.0, app: str | None = None):
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
+    def __init__(self, env: dict[str, str], start_timeout: float = 30.0, app: str | None = None,
+                 command: list[str] | None = None):
+        # OTEL_* too: a developer's own OpenTelemetry settings would turn span export on in every server.
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPANION_", "OTEL_"))}
         self.env.update(env)
         self.env.setdefault("COMPANION_BIND", "127.0.0.1:0")
         self.start_timeout = start_timeout
         # Another WSGI app under the same gunicorn config (bench/ uses it for its bare-Flask baseline).
         self.app = app
+        # Another way to start it, e.g. `companion serve` (which binds what --host/--port say).
+        self.command = command
         self.url = ""
         self.process: subprocess.Popen | None = None
         fd, name = tempfile.mkstemp(prefix="gunicorn-", suffix=".log")
@@ -48,8 +52,11 @@ class GunicornServer:
         """Start gunicorn and wait until /healthz answers."""
         with self.log_path.open("ab") as log:
             # The child keeps its own copy of the descriptor; ours is closed at once.
+            command = self.command or [
+                sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), *([self.app] if self.app else [])
+            ]
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), *([self.app] if self.app else [])],
+                command,
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -66,7 +73,7 @@ class GunicornServer:
                 try:
                     if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                         return self
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):  # a loaded host may answer late
                     pass
             time.sleep(0.05)
         self.stop()

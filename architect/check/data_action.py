@@ -9,46 +9,12 @@ from architect.check.findings import Finding
 from architect.check.findings import finding
 from architect.contracts import contract_violations
 from architect.contracts import join_path
+from architect.genesys.data_action_format import NOT_RUN_LOCALLY
+from architect.genesys.data_action_format import lookup
+from architect.genesys.data_action_format import shape_problems
+from architect.genesys.template_references import reference_flaws
+from architect.runtime.jsonpath import JsonPathError, compile_path
 
-REQUEST_TYPES = ("GET", "PUT", "POST", "PATCH", "DELETE")
-KNOWN_INTEGRATION_TYPES = (
-    "custom-rest-actions",
-    "purecloud-data-actions",
-    "function-data-actions",
-    "aws-lambda-data-actions",
-)
-# key -> expected Python type, for the keys every export carries (§1.1).
-_SHAPE = {
-    "name": str,
-    "integrationType": str,
-    "actionType": str,
-    "config": dict,
-    "config.request": dict,
-    "config.request.requestUrlTemplate": str,
-    "config.request.requestType": str,
-    "config.request.headers": dict,
-    "config.request.requestTemplate": str,
-    "config.response": dict,
-    "config.response.translationMap": dict,
-    "config.response.translationMapDefaults": dict,
-    "config.response.successTemplate": str,
-    "contract": dict,
-    "contract.input": dict,
-    "contract.input.inputSchema": dict,
-    "contract.output": dict,
-    "contract.output.successSchema": dict,
-}
-# requestTemplate defaults to ${input.rawRequest} (§1.1).
-_OPTIONAL = {"config.request.requestTemplate"}
-_ALLOWED_KEYS = {
-    "": {"name", "integrationType", "actionType", "config", "contract", "secure"},
-    "config": {"request", "response", "timeoutSeconds"},
-    "config.request": {"requestUrlTemplate", "requestType", "headers", "requestTemplate"},
-    "config.response": {"translationMap", "translationMapDefaults", "successTemplate"},
-    "contract": {"input", "output"},
-    "contract.input": {"inputSchema"},
-    "contract.output": {"successSchema"},
-}
 # ${input.x}, $!{input.x}, $input.x, $!input.x
 _INPUT_REF = re.compile(r"\$(?P<silent>!)?(?P<brace>\{)?input\.(?P<name>[A-Za-z][A-Za-z0-9_-]*)(?(brace)\})")
 _JSON_ESCAPED = re.compile(r"\$!?\{?esc\.json(?:String|Encode)\(\s*$")
@@ -56,13 +22,7 @@ _URL_ESCAPED = re.compile(r"\$!?\{?(?:esc\.(?:url|uriEncode|urlFormEncode)|urlTo
 _RAW_REQUEST = "rawRequest"
 
 
-def _get(document: dict, dotted: str):
-    node = document
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
+_get = lookup
 
 
 def looks_like_data_action(document) -> bool:
@@ -99,69 +59,18 @@ def _is_json_body(request: dict) -> bool:
 
 
 def _check_shape(file: str, document: dict) -> list[Finding]:
-    out = []
-    for dotted, expected in _SHAPE.items():
-        parent, _, key = dotted.rpartition(".")
-        container = _get(document, parent) if parent else document
-        if not isinstance(container, dict):
-            continue  # reported for the parent
-        if key not in container:
-            if dotted not in _OPTIONAL:
-                out.append(finding(file, dotted, "DA002", f"missing {key!r} ({expected.__name__})"))
-        elif not isinstance(container[key], expected):
-            out.append(
-                finding(file, dotted, "DA002", f"{key!r} must be a {expected.__name__}, not {type(container[key]).__name__}")
-            )
-    for dotted, allowed in _ALLOWED_KEYS.items():
-        container = _get(document, dotted) if dotted else document
-        if not isinstance(container, dict):
-            continue
-        for key in container:
-            if key not in allowed:
-                out.append(finding(file, join_path(dotted, key), "DA003", f"{key!r} is not part of the export shape"))
-    if "secure" not in document:
-        out.append(finding(file, "secure", "DA003", "'secure' is missing; exports always carry it (default false)"))
-    elif not isinstance(document["secure"], bool):
-        out.append(finding(file, "secure", "DA002", "'secure' must be true or false"))
+    """The export format's keys, types and enumerations (the same rules the runtime refuses to run without)."""
+    out = [finding(file, problem.path, problem.rule, problem.message) for problem in shape_problems(document)]
+    kind = document.get("integrationType")
+    if kind in NOT_RUN_LOCALLY:
+        out.append(finding(file, "integrationType", "DA021", f"{kind} is valid, but companion action run and "
+                           f"simulate do not run it: {NOT_RUN_LOCALLY[kind]}"))
     return out
-
-
-def _check_header_values(file: str, headers: dict) -> list[Finding]:
-    return [
-        finding(file, join_path("config.request.headers", key), "DA002", "header values must be strings")
-        for key, value in headers.items()
-        if not isinstance(value, str)
-    ]
 
 
 def _check_top_level(file: str, document: dict) -> list[Finding]:
     out = []
-    name = document.get("name")
-    if isinstance(name, str) and not 1 <= len(name) <= 256:
-        out.append(finding(file, "name", "DA006", f"name has {len(name)} characters; Genesys allows 1-256"))
     kind = document.get("integrationType")
-    if isinstance(kind, str) and kind not in KNOWN_INTEGRATION_TYPES:
-        out.append(finding(file, "integrationType", "DA004", f"unknown integrationType {kind!r}"))
-    action_type = document.get("actionType")
-    if isinstance(action_type, str) and action_type != "custom":
-        out.append(finding(file, "actionType", "DA005", f'actionType is {action_type!r}; exports use "custom"'))
-    request_type = _get(document, "config.request.requestType")
-    if isinstance(request_type, str) and request_type not in REQUEST_TYPES:
-        out.append(
-            finding(
-                file,
-                "config.request.requestType",
-                "DA010",
-                f"requestType {request_type!r} is not one of {', '.join(REQUEST_TYPES)}",
-            )
-        )
-    config = document.get("config")
-    if isinstance(config, dict) and "timeoutSeconds" in config:
-        timeout = config["timeoutSeconds"]
-        if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= 60:
-            out.append(
-                finding(file, "config.timeoutSeconds", "DA011", f"timeoutSeconds {timeout!r} must be an integer 1-60")
-            )
     url = _get(document, "config.request.requestUrlTemplate")
     if isinstance(url, str) and isinstance(kind, str):
         if kind == "custom-rest-actions" and not url.startswith(("https://", "http://", "${", "$!{", "$")):
@@ -183,14 +92,20 @@ def _check_top_level(file: str, document: dict) -> list[Finding]:
 def _check_response(file: str, response: dict) -> list[Finding]:
     out = []
     mapping = response.get("translationMap") if isinstance(response.get("translationMap"), dict) else {}
+    for key, path in mapping.items():
+        if isinstance(path, str):
+            # The runtime's own compiler, so check and action run agree on which paths Genesys (Jayway) takes.
+            try:
+                compile_path(path)
+            except JsonPathError as exc:
+                out.append(finding(file, join_path("config.response.translationMap", key), "DA026", str(exc)))
     defaults = response.get("translationMapDefaults")
     if not isinstance(defaults, dict):
         return out
     for key, value in defaults.items():
         path = join_path("config.response.translationMapDefaults", key)
         if not isinstance(value, str):
-            out.append(finding(file, path, "DA002", "defaults are JSON text in a string, e.g. \"0\" or \"\\\"\\\"\""))
-            continue
+            continue  # a shape problem (DA002)
         try:
             json.loads(value)
         except ValueError:
@@ -239,24 +154,33 @@ def _check_templates(file: str, document: dict) -> list[Finding]:
             if name == _RAW_REQUEST:
                 continue
             if name not in properties:
-                out.append(finding(file, path, "DA017", f"${{input.{name}}} is not an input of the contract"))
-                continue
+                continue  # DA017, from reference_flaws
+            prop = properties.get(name) if isinstance(properties.get(name), dict) else {}
+            before = text[: match.start()]
+            in_url = path == "config.request.requestUrlTemplate"
+            in_query = in_url and "?" in re.sub(r"\$!?\{[^}]*\}", "", before)
             if not match.group("silent") and name not in required:
+                # In a path segment a quiet $!{} leaves an empty segment (/customers//orders): the input must be there.
+                advice = (f"make {name!r} required in the input contract (a quiet $!{{input.{name}}} would leave an "
+                          "empty path segment)" if in_url and not in_query else f"use $!{{input.{name}}}")
                 out.append(
                     finding(
                         file,
                         path,
                         "DA014",
                         f"{match.group(0)} is optional in the contract: when unset, Velocity prints the reference "
-                        f"itself; use $!{{input.{name}}}",
+                        f"itself; {advice}",
                     )
                 )
-            prop = properties.get(name) if isinstance(properties.get(name), dict) else {}
-            before = text[: match.start()]
-            if path == "config.request.requestUrlTemplate" and not _URL_ESCAPED.search(before):
-                out.append(
-                    finding(file, path, "DA018", f"{match.group(0)} goes into the URL unescaped; use $esc.url(...)")
-                )
+            if in_url and not _URL_ESCAPED.search(before):
+                if in_query:
+                    out.append(finding(file, path, "DA025", f"{match.group(0)} goes into the query string unescaped: "
+                                       "a + in the value (an E.164 number) arrives as a space, & and # cut it; use "
+                                       "$esc.url(...)"))
+                else:
+                    out.append(
+                        finding(file, path, "DA018", f"{match.group(0)} goes into the URL unescaped; use $esc.url(...)")
+                    )
             if path == "config.request.requestTemplate" and json_body and prop.get("type") == "string":
                 if _JSON_ESCAPED.search(before):
                     continue
@@ -297,13 +221,11 @@ def check_data_action(file: str, text: str) -> tuple[list[Finding], dict | None]
     if not isinstance(document, dict):
         return [finding(file, "", "DA002", "a data action is a JSON object")], None
     out = _check_shape(file, document)
-    headers = _get(document, "config.request.headers")
-    if isinstance(headers, dict):
-        out += _check_header_values(file, headers)
     out += _check_top_level(file, document)
     response = _get(document, "config.response")
     if isinstance(response, dict):
         out += _check_response(file, response)
     out += _check_templates(file, document)
+    out += [finding(file, flaw.path, flaw.rule, flaw.message) for flaw in reference_flaws(document)]
     out += _check_contracts(file, document)
     return out, document

@@ -6,6 +6,7 @@ whether a key was quoted and on which line it is.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -18,39 +19,44 @@ from ruamel.yaml.error import YAMLError
 
 from architect.check.findings import Finding
 from architect.check.findings import finding
+from architect.genesys.data_action_format import action_key
+from architect.genesys.flow_actions import CALL_DATA
+from architect.genesys.flow_actions import SET_PARTICIPANT_DATA
+from architect.genesys.flow_types import CALL_FLOW_TYPES
+from architect.genesys.flow_types import FLOW_TYPES
+from architect.genesys.substitutions import PLACEHOLDER
+from architect.genesys.substitutions import substitute
+from architect.genesys.variables import contract_type
+from architect.genesys.variables import declaration_type
 from architect.contracts import flattened_outputs
 from architect.contracts import join_path
 
-# Root keys of flow files (docs/reference/archy-flows.md §1, plus the lowercase API type names in their Archy spelling).
-FLOW_TYPES = frozenset(
-    "inboundCall inqueueCall secureCall outboundCall workflow inboundShortMessage inboundEmail inboundChat "
-    "inqueueEmail inqueueShortMessage botFlow digitalBot commonModule voicemail voiceSurvey surveyInvite "
-    "speech workitem".split()
-)
-CALL_FLOW_TYPES = frozenset({"inboundCall", "inqueueCall", "secureCall", "outboundCall"})
 # What PyYAML (YAML 1.1) resolves to a boolean; YAML 1.2 reads only true/false that way.
 _YAML11_BOOL = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
 _TERRAFORM_PLACEHOLDER = re.compile(r"(?<!\$)\$\{[^}]*\}")
 _ANGLE_PLACEHOLDER = re.compile(r"^<[A-Za-z][A-Za-z0-9_ -]*>$")
 _BARE_VARIABLE = re.compile(r"^(?:Task|Flow|State|Common|Slot)\.[A-Za-z_][A-Za-z0-9_]*$", re.IGNORECASE)
-_EXPORT_SUFFIX = re.compile(r"\s+-\s+Exported \d{4}-\d{2}-\d{2} @ \d{2}:\d{2}$")
-
-# Architect variable declaration -> contract type it holds (docs/reference/archy-flows.md §2 output type mapping).
-VARIABLE_TYPES = {
-    "stringVariable": "string",
-    "integerVariable": "integer",
-    "decimalVariable": "number",
-    "booleanVariable": "boolean",
-    "stringCollectionVariable": "string collection",
-    "integerCollectionVariable": "integer collection",
-    "decimalCollectionVariable": "number collection",
-    "booleanCollectionVariable": "boolean collection",
-}
 
 
-def action_key(name: str) -> str:
-    """How a callData action name matches a data-action file's name (the UI export suffix dropped)."""
-    return _EXPORT_SUFFIX.sub("", name.strip()).casefold()
+
+# An Archy/Terraform substitution is a text replace before parsing, so `tts: {{greeting}}` and
+# `{{prefix}}-Lambda:` are valid in a template. Unsubstituted placeholders are swapped for an opaque token of
+# the same length (so lines and columns stay right) that YAML reads as a plain scalar anywhere.
+_OPEN, _CLOSE = "\u27e6\u27e6", "\u27e7\u27e7"
+
+
+def _opaque(text: str) -> str:
+    return PLACEHOLDER.sub(lambda m: _OPEN + m.group(0)[2:-2] + _CLOSE, text)
+
+
+def shown(text: str) -> str:
+    """Text with opaque placeholder tokens turned back into the `{{name}}` the file has."""
+    return text.replace(_OPEN, "{{").replace(_CLOSE, "}}")
+
+
+def has_placeholder(text) -> bool:
+    """Whether a parsed key or value still holds an (opaque) placeholder."""
+    return isinstance(text, str) and _OPEN in text
 
 
 def _position(container, key) -> tuple[int | None, int | None]:
@@ -107,7 +113,7 @@ class _FlowChecker:
                         key,
                         path,
                         "FL011",
-                        "a mapping is used as a key: an unquoted {{placeholder}}? Quote it: \"{{name}}\"",
+                        "a mapping is used as a key; Archy keys are names (quote a key that holds { or [)",
                     )
                     continue
                 if isinstance(key, bool) or (type(key) is str and _YAML11_BOOL.match(key)):
@@ -151,14 +157,14 @@ class _FlowChecker:
             if isinstance(key, str) and key.endswith("Variable") and isinstance(value, Mapping):
                 name = value.get("name")
                 if isinstance(name, str):
-                    kind = VARIABLE_TYPES.get(key, key)
+                    kind = contract_type(declaration_type(key)) or key
                     previous = self.variable_types.setdefault(name.casefold(), kind)
                     if previous != kind:
                         self.variable_types[name.casefold()] = "unknown"
 
     def check_call_data(self, call_flow: bool) -> None:
         for _container, key, value, path in list(_entries(self.document, "")):
-            if key != "callData" or not isinstance(value, Mapping):
+            if key != CALL_DATA or not isinstance(value, Mapping):
                 continue
             category = value.get("category")
             if not isinstance(category, Mapping):
@@ -248,7 +254,7 @@ class _FlowChecker:
 
     def check_participant_data(self) -> None:
         for _container, key, value, path in list(_entries(self.document, "")):
-            if key != "setParticipantData" or not isinstance(value, Mapping):
+            if key != SET_PARTICIPANT_DATA or not isinstance(value, Mapping):
                 continue
             attributes = value.get("attributes")
             if not isinstance(attributes, list):
@@ -294,20 +300,52 @@ def _parse(text: str):
     return yaml.load(text)
 
 
-def check_flow(file: str, text: str, actions: Mapping[str, dict]) -> list[Finding]:
-    """Findings for one flow, task or options YAML file; `actions` maps action_key(name) -> action document."""
+def _placeholder_findings(file: str, text: str, substitutions: dict[str, str] | None) -> list[Finding]:
+    """One finding per placeholder left in the text: a note without --options, a warning when it has no value."""
+    out = []
+    seen: set[str] = set()
+    for number, line in enumerate(text.splitlines(), 1):
+        code = line.split("#", 1)[0] if line.lstrip().startswith("#") else line
+        for match in PLACEHOLDER.finditer(code):
+            placeholder = match.group(0)
+            if placeholder in seen:
+                continue
+            seen.add(placeholder)
+            if substitutions is None:
+                out.append(finding(file, "", "FL015", f"{placeholder} is an Archy substitution; checked as an "
+                                   "opaque value (give --options FILE to check the substituted flow)",
+                                   number, match.start() + 1))
+            else:
+                out.append(finding(file, "", "FL016", f"{placeholder} has no value under substitutions: in the "
+                                   "options file; archy publish would leave it in the flow", number,
+                                   match.start() + 1))
+    return out
+
+
+def check_flow(file: str, text: str, actions: Mapping[str, dict],
+               substitutions: dict[str, str] | None = None) -> list[Finding]:
+    """Findings for one flow, task or options YAML file; `actions` maps action_key(name) -> action document.
+
+    With `substitutions` (an options file's), `{{key}}` placeholders are replaced first, as archy publish does;
+    placeholders left over (or all of them, without substitutions) are checked as opaque values.
+    """
+    if substitutions:
+        text = substitute(text, substitutions)
+    out = _placeholder_findings(file, text, substitutions)
     try:
-        document = _parse(text)
+        document = _parse(_opaque(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
-        hint = " (quote {{placeholders}}: \"{{name}}\")" if "{{" in text else ""
-        problem = exc.problem or exc.context or "parse error"
-        return [finding(file, "", "FL001", f"YAML does not parse: {problem}{hint}", line, column)]
+        after = " after substitution" if substitutions else ""
+        problem = shown(exc.problem or exc.context or "parse error")
+        # Only the rules that need the parsed tree stop; the placeholder findings above still stand.
+        return [finding(file, "", "FL001", f"YAML does not parse{after}: {problem}", line, column), *out]
     except YAMLError as exc:
-        return [finding(file, "", "FL001", f"YAML does not parse: {exc}")]
+        return [finding(file, "", "FL001", f"YAML does not parse: {shown(str(exc))}"), *out]
     checker = _FlowChecker(file, document, actions)
+    checker.out = out
     checker.check_scalars()
     root_keys = set(document) if isinstance(document, Mapping) else set()
     flow_types = root_keys & FLOW_TYPES
@@ -315,10 +353,14 @@ def check_flow(file: str, text: str, actions: Mapping[str, dict]) -> list[Findin
         checker.out.append(
             finding(file, "", "FL012", "no flow type at the root (inboundCall, inqueueCall, ...), no task, no substitutions")
         )
-        return checker.out
+        return _shown(checker.out)
     if "substitutions" in root_keys and not flow_types:
-        return checker.out  # an Archy options file: the YAML-level rules are all that apply
+        return _shown(checker.out)  # an Archy options file: the YAML-level rules are all that apply
     checker.collect_variables()
     checker.check_call_data(call_flow=bool(flow_types & CALL_FLOW_TYPES))
     checker.check_participant_data()
-    return checker.out
+    return _shown(checker.out)
+
+
+def _shown(findings: list[Finding]) -> list[Finding]:
+    return [dataclasses.replace(f, path=shown(f.path), message=shown(f.message)) for f in findings]

@@ -11,8 +11,9 @@ from architect.check.data_action import looks_like_data_action
 from architect.check.findings import SEVERITY_ORDER
 from architect.check.findings import Finding
 from architect.check.findings import finding
-from architect.check.flow import action_key
 from architect.check.flow import check_flow
+from architect.genesys.data_action_format import action_key
+from architect.testing import SCENARIO_SUFFIX
 
 JSON_SUFFIXES = (".json",)
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -28,7 +29,8 @@ def collect_files(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in JSON_SUFFIXES + YAML_SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in JSON_SUFFIXES + YAML_SUFFIXES
+                           and not p.name.endswith(SCENARIO_SUFFIX))  # scenario files: companion test
             files.extend((p, False) for p in found)
         elif path.is_file():
             if path.suffix.lower() not in JSON_SUFFIXES + YAML_SUFFIXES:
@@ -45,6 +47,16 @@ def collect_files(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
     return unique
 
 
+def read_substitutions(path: str | Path) -> dict[str, str]:
+    """The substitutions of an Archy options file; CheckUsageError when it cannot be read."""
+    from architect.runtime.flow.loader import FlowLoadError, read_options
+
+    try:
+        return read_options(path)
+    except FlowLoadError as exc:
+        raise CheckUsageError(str(exc)) from None
+
+
 def _read(path: Path) -> str | None:
     # utf-8-sig: files saved by Windows editors start with a byte-order mark.
     try:
@@ -53,8 +65,11 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def check_paths(paths: Iterable[str | Path]) -> list[Finding]:
-    """Every finding for the given files and folders, sorted by file, line and severity."""
+def check_paths(paths: Iterable[str | Path], *, substitutions: dict[str, str] | None = None) -> list[Finding]:
+    """Every finding for the given files and folders, sorted by file, line and severity.
+
+    `substitutions` (an Archy options file's) are applied to each flow first, as archy publish does.
+    """
     files = collect_files(paths)
     findings: list[Finding] = []
     actions: dict[str, dict] = {}
@@ -84,8 +99,8 @@ def check_paths(paths: Iterable[str | Path]) -> list[Finding]:
             flow_actions, found_in = actions, None
             if not actions and "callData" in text:
                 flow_actions, found_in = _actions_beside(path)
-            flow_findings = check_flow(str(path), text, flow_actions)
-            if found_in is not None:
+            flow_findings = check_flow(str(path), text, flow_actions, substitutions)
+            if found_in is not None and not any(f.rule == "FL001" for f in flow_findings):
                 flow_findings.append(finding(str(path), "", "FL014", f"callData actions cross-checked against the "
                                              f"data actions in {found_in} (give data-action files to choose others)"))
             findings.extend(flow_findings)

@@ -15,6 +15,8 @@ from architect.export.endpoints import CONTEXT
 from architect.export.options import ExportOptions
 from architect.export.terraform import DEFAULT_INTEGRATION_NAME
 from architect.export.yaml_text import render_yaml
+from architect.genesys import flow_actions as keys
+from architect.genesys.variables import architect_type, declaration_key
 
 TASK_FILE = "companion-context-task.yaml"
 SAMPLE_FLOW_FILE = "companion-sample-inbound-call.yaml"
@@ -36,11 +38,9 @@ ROUTING_OUTPUTS = ("found", "vip", "tier")
 VIP_TIER = "platinum"
 
 # contract type -> (Architect variable declaration, initial value, needs ToString for participant data)
+_INITIAL_VALUES = {"string": "", "integer": 0, "boolean": False, "number": 0}
 _VARIABLE_TYPES = {
-    "string": ("stringVariable", "", False),
-    "integer": ("integerVariable", 0, True),
-    "boolean": ("booleanVariable", False, True),
-    "number": ("decimalVariable", 0, True),
+    kind: (declaration_key(architect_type(kind)), initial, kind != "string") for kind, initial in _INITIAL_VALUES.items()
 }
 # Inputs of the context action and what the flow sends; the rest are sent as noValue.
 _INPUT_EXPRESSIONS = {"conversationId": "Call.ConversationId", "phone": "Call.Ani"}
@@ -68,7 +68,7 @@ def _status(value: str) -> dict:
 
 
 def _set_status(value: str) -> dict:
-    return {"setParticipantData": {"name": f"Companion status {value}", "attributes": [_status(value)]}}
+    return {keys.SET_PARTICIPANT_DATA: {"name": f"Companion status {value}", "attributes": [_status(value)]}}
 
 
 def context_task(options: ExportOptions, input_contract: dict, output_contract: dict) -> dict:
@@ -107,7 +107,7 @@ def context_task(options: ExportOptions, input_contract: dict, output_contract: 
         },
         "outputs": {
             "success": {
-                "actions": [{"setParticipantData": {"name": "Companion attributes", "attributes": attributes}}]
+                "actions": [{keys.SET_PARTICIPANT_DATA: {"name": "Companion attributes", "attributes": attributes}}]
             },
             "failure": {"actions": [_set_status("failure")]},
             "timeout": {"actions": [_set_status("timeout")]},
@@ -117,13 +117,13 @@ def context_task(options: ExportOptions, input_contract: dict, output_contract: 
         "name": "Companion call context",
         "refId": TASK_REF,
         "variables": variables,
-        "actions": [{"callData": call_data}],
+        "actions": [{keys.CALL_DATA: call_data}],
     }
 
 
 def _transfer(name: str, queue_placeholder: str) -> dict:
     return {
-        "transferToAcd": {
+        keys.TRANSFER_TO_ACD: {
             "name": name,
             "targetQueue": {"lit": {"name": placeholder(queue_placeholder)}},
             "preTransferAudio": {"tts": "Please hold while we connect you."},
@@ -135,7 +135,7 @@ def _transfer(name: str, queue_placeholder: str) -> dict:
 def routing_actions() -> list[dict]:
     """Known VIP or platinum callers to the VIP queue; everyone else, and any failure, to the default queue."""
     vip = {
-        "decision": {
+        keys.DECISION: {
             "name": "VIP or platinum?",
             "condition": {"exp": f'{task_variable("vip")} or ({task_variable("tier")} == "{VIP_TIER}")'},
             "outputs": {"yes": {"actions": [_transfer("Transfer to VIP queue", "vip_queue")]}},
@@ -143,7 +143,7 @@ def routing_actions() -> list[dict]:
     }
     return [
         {
-            "decision": {
+            keys.DECISION: {
                 "name": "Known caller?",
                 "condition": {"exp": task_variable("found")},
                 # A failed VIP transfer falls through to the default transfer below.
@@ -151,7 +151,7 @@ def routing_actions() -> list[dict]:
             }
         },
         _transfer("Transfer to default queue", "default_queue"),
-        {"disconnect": {"name": "Disconnect"}},
+        {keys.DISCONNECT: {"name": "Disconnect"}},
     ]
 
 
@@ -200,9 +200,13 @@ def render_flow_files(options: ExportOptions, input_contract: dict, output_contr
             _header(
                 options,
                 [
-                    "A reusable task: calls the context action, sets participant data, and sets "
+                    "NOT A FLOW: a task snippet to paste into one. archy publish rejects this file as it is (its "
+                    "root key, task, is no flow type).",
+                    "Paste it as one item of your flow's tasks: list (- task: ...), or copy its variables and "
+                    "actions into your own task;",
+                    f"{SAMPLE_FLOW_FILE} is a publishable flow that carries it.",
+                    "The task calls the context action, sets participant data, and sets "
                     f"{STATUS_ATTRIBUTE} to ok, failure or timeout.",
-                    "Add it to a flow's tasks list (or copy its variables and actions into your own task).",
                     "Placeholders (Archy substitutions, see options.example.yaml):",
                     *[line for line in placeholder_lines if "companion_integration" in line],
                 ],

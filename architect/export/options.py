@@ -10,13 +10,14 @@ from typing import Literal
 
 from architect.base_url import BaseUrlError, check_base_url
 from architect.export.attributes import DEFAULT_ATTRIBUTES
+from architect.genesys.data_action_format import TIMEOUT_SECONDS
 from schemas.record import RecordField
 from service.config import Settings
 
 AUTH_MODES = ("basic", "bearer")
 DEFAULT_TIMEOUT_SECONDS = 3
 # The data-action timeout range, docs/reference/data-actions.md §1.1 (ActionConfig.timeoutSeconds: 1-60).
-TIMEOUT_RANGE = (1, 60)
+TIMEOUT_RANGE = TIMEOUT_SECONDS
 # The service's own CRM deadline; the action timeout must stay above it so a slow CRM gives a degraded
 # answer from the service instead of Genesys's timeout path.
 DEFAULT_SERVICE_DEADLINE_MS = Settings.crm_deadline_ms

@@ -16,6 +16,9 @@ from pathlib import Path
 import jsonschema
 import requests
 
+from architect.genesys.data_action_format import (BLOCKS_A_RUN, DEFAULT_REQUEST_TEMPLATE, DEFAULT_TIMEOUT_SECONDS,
+                                                  NOT_RUN_LOCALLY, RESERVED_INPUT_NAMES, lookup, shape_problems)
+from architect.genesys.template_references import reference_flaws
 from architect.runtime import jsonpath
 from architect.runtime.velocity import TemplateRenderError, render_velocity
 
@@ -24,11 +27,6 @@ from architect.runtime.velocity import TemplateRenderError, render_velocity
 # userName/password, `${credentials.x}`), §5 (timeout 1-60 s, default 60; non-2xx -> failure; non-JSON body ->
 # 400 ACTION.REMOTE_ENDPOINT). Step names are ours: Genesys's test-mode operation names are unverified (§5.1).
 
-INTEGRATION_TYPES = ("custom-rest-actions", "purecloud-data-actions", "function-data-actions")
-REQUEST_TYPES = ("GET", "PUT", "POST", "PATCH", "DELETE")
-RESERVED_INPUT_NAMES = ("orgId", "integrationId", "rawRequest")  # §2: using them makes the action fail
-DEFAULT_TIMEOUT_SECONDS = 60.0  # §5: configurable 1-60 s, default 60
-DEFAULT_REQUEST_TEMPLATE = "${input.rawRequest}"  # §1.1
 EXCERPT_CHARS = 500
 _UNRESOLVED_REFERENCE = re.compile(r"\$!?\{[^}]*\}")
 
@@ -87,60 +85,25 @@ def load_action(path: str | Path) -> dict:
 
 
 def check_action(action, *, source: str = "action") -> None:
-    """Raise ActionDefinitionError listing every way `action` differs from the export format (§1.1)."""
-    problems: list[str] = []
+    """Raise ActionDefinitionError listing every way `action` differs from the export format so that it cannot run.
 
-    def need(container, key, kind, where, optional=False):
-        if not isinstance(container, dict):
-            return None
-        if key not in container:
-            if not optional:
-                problems.append(f"{where}.{key} is missing" if where else f"{key} is missing")
-            return None
-        value = container[key]
-        if not isinstance(value, kind):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            problems.append(f"{where + '.' if where else ''}{key} must be {names}, got {type(value).__name__}")
-            return None
-        return value
-
+    The format is architect.genesys.data_action_format's, the one `companion check` applies; an integration type
+    this runtime does not run is refused with the reason `check` gives for it.
+    """
     if not isinstance(action, dict):
         raise ActionDefinitionError(f"{source}: a data action must be a JSON object, got {type(action).__name__}")
-    need(action, "name", str, "")
-    integration_type = need(action, "integrationType", str, "")
-    if integration_type is not None and integration_type not in INTEGRATION_TYPES:
-        problems.append(f"integrationType {integration_type!r} is not one of {', '.join(INTEGRATION_TYPES)}")
-    config = need(action, "config", dict, "")
-    request = need(config, "request", dict, "config")
-    response = need(config, "response", dict, "config")
-    need(request, "requestUrlTemplate", str, "config.request")
-    request_type = need(request, "requestType", str, "config.request")
-    if request_type is not None and request_type not in REQUEST_TYPES:
-        problems.append(f"config.request.requestType {request_type!r} is not one of {', '.join(REQUEST_TYPES)}")
-    for key, kind in (("headers", dict), ("requestTemplate", str)):
-        need(request, key, kind, "config.request", optional=True)
-    for key in ("translationMap", "translationMapDefaults"):
-        mapping = need(response, key, dict, "config.response", optional=True)
-        for name, value in (mapping or {}).items():
-            if not isinstance(value, str):
-                problems.append(f"config.response.{key}.{name} must be a string, got {type(value).__name__}")
-    need(response, "successTemplate", str, "config.response", optional=True)
-    for name, value in ((request or {}).get("headers") or {}).items():
-        if not isinstance(value, str):
-            problems.append(f"config.request.headers.{name} must be a string, got {type(value).__name__}")
-    timeout = need(config, "timeoutSeconds", int, "config", optional=True)
-    if timeout is not None and not 1 <= timeout <= 60:
-        problems.append(f"config.timeoutSeconds must be 1-60, got {timeout}")
-    contract = need(action, "contract", dict, "")
+    problems = [problem.message for problem in shape_problems(action) if problem.rule in BLOCKS_A_RUN]
     for side, schema_key in (("input", "inputSchema"), ("output", "successSchema")):
-        part = need(contract, side, dict, "contract")
-        schema = need(part, schema_key, dict, f"contract.{side}")
-        if schema is not None:
+        schema = lookup(action, f"contract.{side}.{schema_key}")
+        if isinstance(schema, dict):
             problem = _schema_problem(_schema_key(schema))
             if problem:
                 problems.append(f"contract.{side}.{schema_key} is not a valid draft-04 schema: {problem}")
     if problems:
         raise ActionDefinitionError(f"{source}: " + "; ".join(problems))
+    kind = action["integrationType"]
+    if kind in NOT_RUN_LOCALLY:
+        raise ActionDefinitionError(f"{source}: integrationType {kind!r} is not run locally: {NOT_RUN_LOCALLY[kind]}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -322,6 +285,13 @@ def _pipeline(action, inputs, credentials, run: _Run, session, base_url, timeout
     request_config = config["request"]
     response_config = config["response"]
     redact = _redactor(credentials)
+
+    # 0. References that can never resolve (the rules `companion check` reports as DA017, DA022-DA024): Genesys
+    # would send them as written, so the run fails here rather than succeed with them listed as unresolved.
+    flaws = reference_flaws(action)
+    if flaws:
+        raise run.fail("check references", "failure", "; ".join(f"{flaw.path}: {flaw.message}" for flaw in flaws),
+                       flaws=[{"path": flaw.path, "rule": flaw.rule, "message": flaw.message} for flaw in flaws])
 
     # 1. Input contract (§2, §3.5 step 1).
     reserved = [name for name in RESERVED_INPUT_NAMES if name in inputs]

@@ -153,7 +153,7 @@ resource "genesyscloud_integration_action" "customer" {
         "source": {
           "type": "string",
           "title": "Source",
-          "description": "Where the fields came from: sqlite, http, cache or none."
+          "description": "Where the fields came from: sqlite, postgres, http, cache or none."
         },
         "customerId": {
           "type": "string",
@@ -355,7 +355,7 @@ resource "genesyscloud_integration_action" "context" {
         "source": {
           "type": "string",
           "title": "Source",
-          "description": "Where the fields came from: sqlite, http, cache or none."
+          "description": "Where the fields came from: sqlite, postgres, http, cache or none."
         },
         "customerId": {
           "type": "string",

@@ -69,7 +69,7 @@ def lookup_customer(keys: dict[str, str]) -> Lookup:
     fields = log_fields()
     fields.update({"crm.outcome": result.outcome, "crm.source": result.source})
     if result.degraded:
-        fields["crm.reason"] = result.reason
+        fields.update({"crm.degraded": True, "crm.reason": result.reason})
     return result
 
 
@@ -90,7 +90,9 @@ def _note_phone(data: dict, keys: dict | None) -> None:
     if keys and "phone" in keys:
         log_fields()["crm.phone"] = mask_phone(keys["phone"])
     elif (data.get("phone") or "").strip():
-        log_fields()["crm.phone"] = mask_pii(data["phone"].strip()[:64])
+        # A rejected value can have any shape (+1,317,555,0116, +1317x555x0116): every digit but the last
+        # four is masked, whatever separates them.
+        log_fields()["crm.phone"] = mask_phone(data["phone"].strip()[:64])
 
 
 @bp.post("/customer")
@@ -120,7 +122,7 @@ def context():
         keys = normalise_keys(data, settings.default_region)
     except PhoneError as exc:
         # Lenient by design: a withheld or odd ANI must not cost the flow its trace ids; other keys still count.
-        log_fields()["crm.skipped"] = mask_pii(f"phone: {phone_message(exc)}")
+        log_fields()["crm.skipped"] = mask_phone(f"phone: {phone_message(exc)}")
         keys = normalise_keys({**data, "phone": ""}, settings.default_region)
     _note_phone(data, keys)
     if keys:

@@ -21,7 +21,8 @@ def trace_for(conversation_id: str, participant_id: str = "") -> TraceContext:
     settings = current_app.extensions["companion.settings"]
     context = derive_trace_context(effective_trace_secret(settings), conversation_id, participant_id)
     log_fields().update(
-        {"conversationId": conversation_id, "dd.trace_id": context.ddTraceId, "dd.span_id": context.ddSpanId}
+        {"conversationId": conversation_id, "participantId": participant_id, "dd.trace_id": context.ddTraceId,
+         "dd.span_id": context.ddSpanId}
     )
     return context
 

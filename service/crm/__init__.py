@@ -1,5 +1,5 @@
-"""CRM backends: sqlite (embedded) and http (the customer's own CRM, or a vendor preset: salesforce, hubspot,
-zendesk, dynamics) behind one interface (service.crm.base)."""
+"""CRM backends: sqlite (embedded), postgres (shared by many instances) and http (the customer's own CRM, or a
+vendor preset: salesforce, hubspot, zendesk, dynamics), behind one interface (service.crm.base)."""
 
 from __future__ import annotations
 
@@ -60,6 +60,10 @@ def backend_problems(settings: Settings) -> list[str]:
         from service.crm.http import config_problems
 
         return config_problems(settings)
+    if settings.crm_backend == "postgres":
+        from service.crm.postgres import startup_problems
+
+        return startup_problems(settings)
     return []
 
 
@@ -74,7 +78,15 @@ def build_backend(settings: Settings) -> CrmBackend:
         from service.crm.http import HttpBackend
 
         return HttpBackend(settings)
-    raise ConfigError(f"COMPANION_CRM_BACKEND: unknown backend {settings.crm_backend!r}; expected sqlite or one of {', '.join(HTTP_BACKENDS)}")
+    if settings.crm_backend == "postgres":
+        from service.crm.postgres import PostgresBackend
+
+        backend = PostgresBackend(settings)
+        backend.check_schema()
+        return backend
+    raise ConfigError(
+        f"COMPANION_CRM_BACKEND: unknown backend {settings.crm_backend!r}; expected sqlite, postgres or one of {', '.join(HTTP_BACKENDS)}"
+    )
 
 
 def init_app(app, settings: Settings) -> CrmBackend:

@@ -19,7 +19,7 @@ class Lookup:
 
     record:   our customer fields (schemas.record: the built-in fields and the fields file's),
               or None for "no such customer" / "no answer possible".
-    source:   "sqlite", "http", "cache" (a cached record served because the CRM failed) or "none".
+    source:   "sqlite", "postgres", "http", "cache" (a cached record served because the CRM failed) or "none".
     degraded: True when the CRM could not answer in time or failed, whatever `record` holds.
     outcome:  one of OUTCOMES, for metrics and the access log.
     reason:   short human-readable cause when degraded (e.g. "CRM timed out after 1500 ms"), else "".

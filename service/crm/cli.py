@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 import time
@@ -11,12 +12,14 @@ from pathlib import Path
 
 import click
 
+from service.config import POSTGRES_FIELDS_PROBLEM
 from service.config import ConfigError
 from service.config import Settings
 from service.config import load_settings
 
 # The only settings these commands read; API keys and the trace secret are the server's business.
-CRM_SETTINGS = ("COMPANION_SQLITE_PATH", "COMPANION_DEFAULT_REGION", "COMPANION_TIERS", "COMPANION_FIELDS_FILE")
+CRM_SETTINGS = ("COMPANION_SQLITE_PATH", "COMPANION_DATABASE_URL", "COMPANION_DEFAULT_REGION", "COMPANION_TIERS",
+                "COMPANION_FIELDS_FILE")
 # Progress: the bar redraws at most this often on a terminal; elsewhere (a log, CI) a line this often.
 PROGRESS_INTERVAL_S = 0.2
 PROGRESS_LINE_INTERVAL_S = 5.0
@@ -31,6 +34,9 @@ def crm_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings with only CRM_SETTINGS read from the environment (validated like the server's)."""
     environ = os.environ if environ is None else environ
     subset = {name: environ[name] for name in CRM_SETTINGS if name in environ}
+    # Which store to fill; the http backend's own settings are the server's business, not an import's.
+    if environ.get("COMPANION_CRM_BACKEND", "").strip() in ("sqlite", "postgres"):
+        subset["COMPANION_CRM_BACKEND"] = environ["COMPANION_CRM_BACKEND"].strip()
     # demo=True only lifts the server's API-key and trace-secret requirements, which these commands never use.
     return load_settings(subset, demo=True)
 
@@ -145,7 +151,7 @@ def _renames(pairs: tuple[str, ...], settings: Settings) -> dict[str, str]:
 
 @click.group("crm")
 def crm_command():
-    """The embedded SQLite CRM (COMPANION_SQLITE_PATH): import customers, create a demo database."""
+    """The CRM store: import customers into SQLite (COMPANION_SQLITE_PATH) or PostgreSQL, create a demo database."""
 
 
 _fields_option = click.option(
@@ -157,6 +163,12 @@ _fields_option = click.option(
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Database file (default: COMPANION_SQLITE_PATH); created when missing.")
+@click.option("--database-url", metavar="URL",
+              help="Import into this PostgreSQL database (libpq URL) instead of SQLite; the default with "
+                   "COMPANION_CRM_BACKEND=postgres is COMPANION_DATABASE_URL.")
+@click.option("--upsert", is_flag=True,
+              help="PostgreSQL: update and add customers by customerId, keep the others (default: the file "
+                   "replaces every customer). SQLite always upserts into an existing file.")
 @_fields_option
 @click.option("--map", "map_pairs", multiple=True, metavar="'HEADER=field'",
               help="Read the column HEADER as the field (repeatable), e.g. --map 'Phone Number=phone'.")
@@ -164,14 +176,17 @@ _fields_option = click.option(
 @click.option("--delimiter", type=click.Choice(list(_DELIMITERS)),
               help="Column delimiter (default: detected from the header: comma, semicolon or tab).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
-def import_command(csv_file: Path, db_path: Path | None, fields_file: Path | None, map_pairs: tuple[str, ...],
-                   ignore_unknown: bool, delimiter: str | None, quiet: bool):
-    """Validate FILE.csv and upsert its valid rows by customerId, all in one transaction.
+def import_command(csv_file: Path, db_path: Path | None, database_url: str | None, upsert: bool,
+                   fields_file: Path | None, map_pairs: tuple[str, ...], ignore_unknown: bool, delimiter: str | None,
+                   quiet: bool):
+    """Validate FILE.csv and store its valid rows, all in one transaction.
 
-    Columns of optional fields may be left out (an existing customer keeps those values). Each rejected row
-    is listed on stderr with its line number and every problem; the valid rows are still imported. Exit code
-    0 when rows were imported, 1 when none were (or the file is unusable), 130 on Ctrl-C. Whatever happens
-    (Ctrl-C, crash, kill), the database has all the valid rows or none of them.
+    SQLite: upsert by customerId (a missing file is created). PostgreSQL: the valid rows replace every
+    customer (or, with --upsert, are upserted), swapped in at once on every instance.
+    Columns of optional fields may be left out (in SQLite an existing customer keeps those values). Each
+    rejected row is listed on stderr with its line number and every problem; the valid rows are still
+    imported. Exit code 0 when rows were imported, 1 when none were (or the file is unusable), 130 on
+    Ctrl-C. Whatever happens (Ctrl-C, crash, kill), the database has all the valid rows or none of them.
     """
     from service.crm.importer import CsvFile
     from service.crm.importer import HeaderRules
@@ -180,38 +195,49 @@ def import_command(csv_file: Path, db_path: Path | None, fields_file: Path | Non
     from service.crm.importer import import_rows
 
     settings = _settings(fields_file)
-    db_path = db_path or settings.sqlite_path
+    if database_url is None and settings.crm_backend == "postgres" and db_path is None:
+        database_url = settings.database_url
+    if database_url is not None and db_path is not None:
+        raise click.UsageError("give --db (SQLite) or --database-url (PostgreSQL), not both")
+    if database_url is not None and settings.fields.fields:
+        raise click.UsageError(f"{POSTGRES_FIELDS_PROBLEM}; import custom fields into SQLite (--db)")
+    rules = RowRules(settings.tiers, settings.default_region, settings.fields.fields)
     header_rules = HeaderRules(_renames(map_pairs, settings), ignore_unknown)
     source = CsvFile(csv_file, _DELIMITERS[delimiter] if delimiter else None)
     progress = _Progress(source.size, quiet=quiet)
+    options = {"header_rules": header_rules, "bytes_read": source.bytes_read}
+    if database_url is not None:
+        from service.crm.postgres import describe_target
+        from service.crm.postgres_import import import_rows_postgres
+
+        target = describe_target(database_url)
+        store = functools.partial(import_rows_postgres, source.rows(), database_url, rules, upsert=upsert, **options)
+    else:
+        db_path = db_path or settings.sqlite_path
+        target = str(db_path)
+        store = functools.partial(import_rows, source.rows(), db_path, rules, **options)
     try:
-        report = import_rows(
-            source.rows(),
-            db_path,
-            RowRules(settings.tiers, settings.default_region, settings.fields.fields),
-            header_rules=header_rules,
-            on_reject=_reject,
-            on_progress=progress,
-            bytes_read=source.bytes_read,
-        )
+        report = store(on_reject=_reject, on_progress=progress)
     except ImportFileError as exc:
         progress.finish()
-        click.echo(f"error: {exc}; {db_path} is unchanged", err=True)
+        click.echo(f"error: {exc}; {target} is unchanged", err=True)
         sys.exit(EXIT_NOTHING_IMPORTED)
     except KeyboardInterrupt:
         progress.finish()
-        click.echo(f"interrupted; {db_path} is unchanged", err=True)
+        click.echo(f"interrupted; {target} is unchanged", err=True)
         sys.exit(EXIT_INTERRUPTED)
     progress.finish()
     if report.ignored_columns:
         click.echo(f"ignored column(s): {', '.join(report.ignored_columns)}", err=True)
     summary = (
-        f"{report.imported:,} customers imported into {db_path}"
-        f"{' (new database)' if report.created else ''}, {report.rejected:,} rows rejected, "
+        f"{report.imported:,} customers imported into {target}"
+        f"{' (new database)' if report.created else ''}"
+        f"{' (every customer replaced)' if database_url is not None and not upsert and not report.created else ''}"
+        f", {report.rejected:,} rows rejected, "
         f"{report.seconds:.1f} s"
     )
     if not report.imported:
-        click.echo(f"error: no valid rows; {db_path} is unchanged ({report.rejected:,} rows rejected)", err=True)
+        click.echo(f"error: no valid rows; {target} is unchanged ({report.rejected:,} rows rejected)", err=True)
         sys.exit(EXIT_NOTHING_IMPORTED)
     click.echo(summary)
     for change in report.migrations:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import errno
+import fcntl
 import functools
 import io
 import os
@@ -104,6 +106,8 @@ class ImportReport:
     # Columns of the file that were skipped (--ignore-unknown) and changes made to an existing database's fields.
     ignored_columns: tuple[str, ...] = ()
     migrations: tuple[str, ...] = ()
+    # The fields the file has columns for (an upsert leaves the others as they are).
+    present_columns: frozenset[str] = frozenset()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -330,6 +334,9 @@ def check_fields(
     indices = [columns.get(field.name, width) for field in rules.fields]
     results = []
     for line, fields in chunk:
+        if isinstance(fields, UnreadableRow):
+            results.append((line, None, fields.reason))
+            continue
         try:
             if len(fields) != width:
                 raise RowError(f"has {len(fields)} fields; the header has {width}")
@@ -344,7 +351,7 @@ def check_fields(
 def _chunks(rows: Iterator[tuple[int, Sequence[str]]]):
     chunk = []
     for line, fields in rows:
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
+        if not isinstance(fields, UnreadableRow) and (not fields or (len(fields) == 1 and not fields[0].strip())):
             continue  # blank line
         chunk.append((line, fields))
         if len(chunk) >= CHUNK_ROWS:
@@ -455,6 +462,7 @@ def _write_existing(db_path: Path, rows, report: ImportReport, rules: RowRules, 
                 report.imported += len(batch)
             if report.imported:
                 connection.execute("COMMIT")
+                _empty_write_ahead_log(connection)
                 report.migrations = tuple(migrations)
             else:
                 connection.execute("ROLLBACK")
@@ -465,6 +473,18 @@ def _write_existing(db_path: Path, rows, report: ImportReport, rules: RowRules, 
             raise
     finally:
         connection.close()
+
+
+def _empty_write_ahead_log(connection: sqlite3.Connection) -> None:
+    """Copy the committed pages into the database file and truncate the -wal file to nothing.
+
+    The service's readers keep the -wal file open, so SQLite does not delete it; a file later moved over
+    the database (`mv new.sqlite3 crm.sqlite3`) would get these pages laid over its own, because SQLite
+    finds a database's log by its file name alone (https://www.sqlite.org/howtocorrupt.html, on journal
+    files that no longer belong to their database; tests/crm/test_sqlite_file_changes.py shows it).
+    TRUNCATE waits (busy timeout) for readers between lookups, which hold no lock.
+    """
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def _write_fresh(db_path: Path, rows, report: ImportReport, rules: RowRules) -> None:
@@ -498,6 +518,9 @@ def _write_fresh(db_path: Path, rows, report: ImportReport, rules: RowRules) -> 
         if report.imported:
             with open(temporary, "rb+") as handle:
                 os.fsync(handle.fileno())
+            # A -wal or -shm file left by a removed database would be laid over this one (see above).
+            for leftover in ("-wal", "-shm"):
+                db_path.with_name(db_path.name + leftover).unlink(missing_ok=True)
             os.replace(temporary, db_path)
             _fsync_directory(db_path.parent)
             report.created = True
@@ -511,6 +534,21 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _read_header(
+    iterator: Iterator, rules: RowRules, header_rules: HeaderRules, report: ImportReport
+) -> Callable[[list], list]:
+    """Read and check the header; the chunk check for the rows after it (skipped columns noted in the report)."""
+    try:
+        _, header = next(iterator)
+    except StopIteration:
+        raise ImportFileError("the file is empty; the first line must be the header") from None
+    if isinstance(header, UnreadableRow):
+        raise ImportFileError(f"the header {header.reason}")
+    columns, report.ignored_columns = check_header(header, rules, header_rules)
+    report.present_columns = frozenset(columns)
+    return functools.partial(check_fields, columns=columns, width=len(header), rules=rules)
 
 
 def import_rows(
@@ -537,27 +575,150 @@ def import_rows(
     started = time.perf_counter()
     workers = workers if workers is not None else (os.cpu_count() or 1)
     iterator = iter(rows)
+    _prepare_folder(db_path)
     # closing(): on any failure the generators' finally blocks run now (closing the file, stopping workers).
-    with contextlib.closing(iterator) if hasattr(iterator, "close") else contextlib.nullcontext():
-        try:
-            _, header = next(iterator)
-        except StopIteration:
-            raise ImportFileError("the file is empty; the first line must be the header") from None
-        columns, report.ignored_columns = check_header(header, rules, header_rules)
-        check = functools.partial(check_fields, columns=columns, width=len(header), rules=rules)
+    with contextlib.closing(iterator) if hasattr(iterator, "close") else contextlib.nullcontext(), \
+            import_lock(db_path):
+        check = _read_header(iterator, rules, header_rules, report)
         valid = _valid_rows(iterator, check, report, on_reject, on_progress, bytes_read, started, workers)
-        with contextlib.closing(valid):
+        with contextlib.closing(valid), _storage_errors(db_path):
+            # Decided under the lock: two imports into a new path both saw "missing" before, and the
+            # later rename replaced the first one's database (every import still exited 0).
             if db_path.exists():
                 problem = database_problem(db_path)
                 if problem:
                     raise ImportFileError(f"{problem}; import into a new file or remove it")
-                _write_existing(db_path, valid, report, rules, set(columns))
+                _write_existing(db_path, valid, report, rules, set(report.present_columns))
             else:
-                if not db_path.parent.is_dir():
-                    db_path.parent.mkdir(parents=True, exist_ok=True)
                 _write_fresh(db_path, valid, report, rules)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def validate_into(
+    write: Callable[[Iterator[tuple], ImportReport], None],
+    rows: Iterable[tuple[int, Sequence[str]]],
+    rules: RowRules,
+    *,
+    on_reject: Callable[[Rejected], None],
+    on_progress: Callable[[Progress], None] | None = None,
+    workers: int | None = None,
+    header_rules: HeaderRules = HeaderRules(),
+    bytes_read: Callable[[], int] = lambda: 0,
+) -> ImportReport:
+    """Validate (line, fields) rows, header first, as import_rows does, and hand the valid ones (rules.columns
+    order) to write(valid, report), which stores them all or none and counts report.imported
+    (report.present_columns says which columns the file had).
+
+    :raise ImportFileError: the file or the store cannot be used; the store is unchanged.
+    """
+    report = ImportReport()
+    started = time.perf_counter()
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    iterator = iter(rows)
+    with contextlib.closing(iterator) if hasattr(iterator, "close") else contextlib.nullcontext():
+        check = _read_header(iterator, rules, header_rules, report)
+        valid = _valid_rows(iterator, check, report, on_reject, on_progress, bytes_read, started, workers)
+        with contextlib.closing(valid):
+            write(valid, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def lock_path(db_path: Path) -> Path:
+    """The file an import holds a lock on while it writes db_path (left in place; it holds only a pid)."""
+    return db_path.with_name(f".{db_path.name}.import-lock")
+
+
+@contextlib.contextmanager
+def import_lock(db_path: Path):
+    """One import at a time per database: the second one fails at once, saying which process holds it.
+
+    :raise ImportFileError: another import holds the lock, or the folder cannot be written.
+    """
+    path = lock_path(db_path)
+    try:
+        handle = open(path, "a+", encoding="ascii")
+    except OSError as exc:
+        raise ImportFileError(_folder_problem(db_path, exc)) from None
+    with handle:
+        try:
+            # flock: released by the kernel when the process ends, however it ends (kill -9 included).
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            raise ImportFileError(
+                f"another import into {db_path} is running{f' (process {holder})' if holder.isdigit() else ''}; "
+                "run this one when it has finished"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def _prepare_folder(db_path: Path) -> None:
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImportFileError(_folder_problem(db_path, exc)) from None
+
+
+def _folder_problem(db_path: Path, exc: OSError) -> str:
+    folder = db_path.parent
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return f"cannot create {db_path}: a part of {folder} is a file, not a folder"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write in {folder}: {exc.strerror}"
+    if exc.errno == errno.ENOSPC:
+        return f"cannot write in {folder}: the disk is full"
+    return f"cannot write in {folder}: {exc.strerror or exc}"
+
+
+@contextlib.contextmanager
+def _storage_errors(db_path: Path):
+    """A full disk or an unwritable file while writing, as one line instead of a traceback."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        text = str(exc)
+        if "disk is full" in text or "disk I/O error" in text:
+            raise ImportFileError(f"writing {db_path} failed: the disk is full or failing ({text})") from None
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            raise ImportFileError(f"cannot write {db_path}: {text}") from None
+        raise ImportFileError(f"writing {db_path} failed: {text}") from None
+    except OSError as exc:
+        raise ImportFileError(_folder_problem(db_path, exc)) from None
+
+
+# A valid row is a few kilobytes (MAX_TEXT_LENGTH per field); a physical line past this is not CSV (a file
+# with no line breaks, /dev/zero), and reading it whole would take all memory.
+MAX_LINE_CHARS = 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class UnreadableRow:
+    """In place of a row's fields: the CSV reader could not read this record (it is rejected, not the file)."""
+
+    reason: str
+
+
+def _bounded_lines(handle, path: Path):
+    """The file's physical lines, each checked for length and for bytes that are not UTF-8, where they are."""
+    number = 0
+    while line := handle.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise ImportFileError(f"{path} line {number} is longer than {MAX_LINE_CHARS:,} characters: not a CSV file")
+        if not line.isascii():
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                # surrogateescape turned each undecodable byte into a lone surrogate: this line, this column.
+                raise ImportFileError(f"{path} is not UTF-8 text (line {number}, character {exc.start + 1})") from None
+        yield line
 
 
 def detect_delimiter(header_line: str) -> str:
@@ -599,32 +760,38 @@ class CsvFile:
         except (OSError, ValueError):
             return 0
 
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line, fields) for each record, header first."""
+    def rows(self) -> Iterator[tuple[int, list[str] | UnreadableRow]]:
+        """(line, fields) for each record, header first; a record with a field over the csv module's size
+        limit comes as UnreadableRow (a rejected row)."""
         try:
             self._binary = open(self.path, "rb")
         except OSError as exc:
             raise ImportFileError(f"cannot read {self.path}: {exc.strerror}") from None
-        with self._binary as binary, io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as handle:
-            try:
-                delimiter = self.delimiter
-                if delimiter is None:
-                    delimiter = detect_delimiter(handle.readline())
-                    handle.seek(0)
-                    self.delimiter = delimiter
-                reader = csv.reader(handle, delimiter=delimiter, strict=True)
-                line = 1
-                for fields in reader:
-                    yield line, fields
-                    line = reader.line_num + 1
-            except UnicodeDecodeError as exc:
-                where = f"near line {reader.line_num + 1}, byte {exc.start}" if "reader" in locals() else "in line 1"
-                raise ImportFileError(f"{self.path} is not UTF-8 text ({where})") from None
-            except csv.Error as exc:
-                raise ImportFileError(f"{self.path} line {reader.line_num}: {exc}") from None
+        # surrogateescape: bad bytes are found per line by _bounded_lines, not per 8 KiB decoding chunk,
+        # which reported them at the line the chunk started on.
+        with self._binary as binary, io.TextIOWrapper(
+            binary, encoding="utf-8-sig", errors="surrogateescape", newline=""
+        ) as handle:
+            if self.delimiter is None:
+                self.delimiter = detect_delimiter(handle.readline(MAX_LINE_CHARS + 1))
+                handle.seek(0)
+            reader = csv.reader(_bounded_lines(handle, self.path), delimiter=self.delimiter, strict=True)
+            line = 1
+            while True:
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    if "field larger than field limit" not in str(exc):
+                        raise ImportFileError(f"{self.path} line {reader.line_num}: {exc}") from None
+                    # The reader drops the rest of that line and goes on with the next one.
+                    fields = UnreadableRow(f"has a field over {csv.field_size_limit():,} characters")
+                yield line, fields
+                line = reader.line_num + 1
 
 
-def csv_rows(path: Path, delimiter: str | None = None) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(path: Path, delimiter: str | None = None) -> Iterator[tuple[int, list[str] | UnreadableRow]]:
     """(line number where the record starts, fields) for each record of a UTF-8 CSV file, header first."""
     return CsvFile(path, delimiter).rows()
 

@@ -6,6 +6,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -32,6 +33,8 @@ READABLE_VERSIONS = (1, 2)
 RECORD_FIELDS = tuple(field.name for field in BUILTIN_FIELDS)
 # emailKey is the lower-cased e-mail the lookups compare with; the record keeps the address as imported.
 COLUMNS = (*RECORD_FIELDS, EMAIL_KEY_COLUMN)
+INTEGER_FIELDS = tuple(field.name for field in BUILTIN_FIELDS if field.type == "integer")
+BOOLEAN_FIELDS = tuple(field.name for field in BUILTIN_FIELDS if field.type == "boolean")
 _SQL_TYPES = {"string": ("TEXT", "''"), "integer": ("INTEGER", "0"), "boolean": ("INTEGER", "0")}
 FIELDS_TABLE = "customer_fields"
 
@@ -219,82 +222,164 @@ def row_to_record(row: tuple, fields: tuple[RecordField, ...] = BUILTIN_FIELDS) 
     return record
 
 
+# How often a lookup checks, with one stat(), whether the database file was replaced or removed: an import
+# into a new file moved into place, `mv new.sqlite3 crm.sqlite3`, or rm. Connections keep reading the file
+# they opened, so after a change each one is closed and the new file opened instead.
+FILE_CHECK_INTERVAL_S = 1.0
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at path, or None when there is none: a replaced file has a new one."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
 class SqliteBackend:
-    """Customer lookups in a SQLite file: read-only, one connection per thread (gunicorn gthread workers)."""
+    """Customer lookups in a SQLite file: read-only, pooled connections to the file now at the path.
+
+    A connection serves one lookup at a time (threads or greenlets); idle ones are kept for the next
+    lookup. Every FILE_CHECK_INTERVAL_S the path is checked: a replaced file is reopened, a missing
+    one answers degraded, and a lookup that fails on a damaged file makes readiness fail until one works.
+    """
 
     name = "sqlite"
 
-    def __init__(self, path: Path, custom: tuple[RecordField, ...] = ()):
+    def __init__(self, path: Path, custom: tuple[RecordField, ...] = (), *, clock=time.monotonic):
         self.path = Path(path)
         self._fields = (*BUILTIN_FIELDS, *custom)
         self._select = select_statements(self._fields)
         self._uri = read_only_uri(self.path)
-        self._local = threading.local()
+        self._clock = clock
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._pid = os.getpid()
+        self._identity = file_identity(self.path)
+        self._checked_at = clock()
+        self._idle: list[tuple[tuple[int, int], sqlite3.Connection]] = []
+        self._open: set[sqlite3.Connection] = set()
+        # The database error of the last lookup, cleared by the next lookup that works.
+        self._failure: str | None = None
 
-    def _connection(self) -> sqlite3.Connection:
-        local = self._local
-        # A connection opened before gunicorn forked belongs to the master; a worker opens its own.
-        if getattr(local, "pid", None) != os.getpid():
-            local.connection = None
-            local.pid = os.getpid()
-        if local.connection is None:
-            # check_same_thread=False only so close() can close every thread's connection at exit.
-            connection = sqlite3.connect(self._uri, uri=True, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
+    # -- the file and its connections ----------------------------------------------------------------
+
+    def _current_identity(self) -> tuple[int, int] | None:
+        """The file's identity, checked at most every FILE_CHECK_INTERVAL_S; stale connections are closed."""
+        now = self._clock()
+        stale: list[sqlite3.Connection] = []
+        with self._lock:
+            if os.getpid() != self._pid:
+                # Connections opened before gunicorn forked belong to the master; a worker opens its own.
+                self._pid, self._idle, self._open = os.getpid(), [], set()
+            if now - self._checked_at >= FILE_CHECK_INTERVAL_S:
+                self._checked_at = now
+                identity = file_identity(self.path)
+                if identity != self._identity:
+                    log.warning(
+                        "CRM database file replaced; reopening" if identity else "CRM database file is missing",
+                        extra={"path": str(self.path)},
+                    )
+                    self._identity, self._failure = identity, None
+                    stale = [connection for _, connection in self._idle]
+                    self._idle = []
+                    self._open.difference_update(stale)
+            identity = self._identity
+        for connection in stale:
+            connection.close()
+        return identity
+
+    def _open_connection(self) -> sqlite3.Connection:
+        # check_same_thread=False: a pooled connection serves whichever thread takes it next.
+        connection = sqlite3.connect(self._uri, uri=True, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
+        try:
             # The file is written by `companion crm import` in WAL mode, so readers never wait for it and
             # always see the last committed import, never part of one.
             connection.execute("PRAGMA query_only = ON")
-            # Pages are read through one shared memory map instead of being copied into each of the
-            # (workers x threads) connections' page caches: a cold lookup on a 1M-row file is 4x faster.
-            # The importer never shrinks the file (no VACUUM), the case where a map would fault.
+            # Pages are read through one shared memory map instead of being copied into each connection's
+            # page cache: a cold lookup on a 1M-row file is 4x faster. The importer never shrinks the file
+            # (no VACUUM), the case where a map would fault; a replaced file is a new inode, the old map stays.
             connection.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
-            local.connection = connection
-            with self._lock:
-                self._connections.append(connection)
-        return local.connection
-
-    def _forget_connection(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        self._local.connection = None
-        if connection is not None:
-            with self._lock:
-                if connection in self._connections:
-                    self._connections.remove(connection)
+        except sqlite3.Error:
             connection.close()
+            raise
+        with self._lock:
+            self._open.add(connection)
+        return connection
+
+    def _checkout(self, identity: tuple[int, int]) -> sqlite3.Connection:
+        with self._lock:
+            while self._idle:
+                opened_on, connection = self._idle.pop()
+                if opened_on == identity:
+                    return connection
+                self._open.discard(connection)
+                connection.close()
+        return self._open_connection()
+
+    def _checkin(self, identity: tuple[int, int], connection: sqlite3.Connection, *, usable: bool) -> None:
+        with self._lock:
+            if usable and identity == self._identity and connection in self._open:
+                self._idle.append((identity, connection))
+                return
+            self._open.discard(connection)
+        connection.close()
+
+    # -- CrmBackend ----------------------------------------------------------------------------------
 
     def lookup(self, keys: Mapping[str, str]) -> Lookup:
         """The customer matching the first given key in KEY_ORDER that matches anyone."""
+        identity = self._current_identity()
+        if identity is None:
+            return Lookup(None, self.name, degraded=True, outcome="error",
+                          reason=f"CRM database {self.path.name} is missing")
+        connection = None
         try:
-            connection = self._connection()
+            connection = self._checkout(identity)
+            row = None
             for key in KEY_ORDER:
                 value = keys.get(key)
                 if value:
                     row = connection.execute(self._select[key], (value,)).fetchone()
                     if row is not None:
-                        return Lookup(record=row_to_record(row, self._fields), source=self.name, outcome="hit")
+                        break
         except sqlite3.Error as exc:
-            # A broken or replaced file: answer degraded now and reopen on the next call.
+            # A damaged file: answer degraded now, with a fresh connection next time.
             log.warning("CRM database lookup failed", extra={"path": str(self.path), "error": str(exc)})
-            self._forget_connection()
+            self._failure = str(exc)
+            if connection is not None:
+                self._checkin(identity, connection, usable=False)
             return Lookup(None, self.name, degraded=True, outcome="error", reason=f"CRM database error: {exc}")
-        return Lookup(record=None, source=self.name, outcome="miss")
+        self._failure = None
+        self._checkin(identity, connection, usable=True)
+        if row is None:
+            return Lookup(record=None, source=self.name, outcome="miss")
+        return Lookup(record=row_to_record(row, self._fields), source=self.name, outcome="hit")
 
     def readiness(self) -> str | None:
-        """None while the database file is there and answers a query."""
-        if not self.path.is_file():
+        """None while the database file is there, answers a query, and the last lookup did not fail."""
+        identity = self._current_identity()
+        if identity is None or not self.path.is_file():
             return f"CRM database {self.path} is missing"
+        failure = self._failure
+        if failure:
+            return f"CRM database {self.path} is unusable: {failure}"
+        connection = None
         try:
-            self._connection().execute("SELECT 1 FROM customers LIMIT 1").fetchall()
+            connection = self._checkout(identity)
+            connection.execute("SELECT 1 FROM customers LIMIT 1").fetchall()
         except sqlite3.Error as exc:
-            self._forget_connection()
+            if connection is not None:
+                self._checkin(identity, connection, usable=False)
             return f"CRM database {self.path} is unusable: {exc}"
+        self._checkin(identity, connection, usable=True)
         return None
 
     def close(self) -> None:
-        """Close every connection any thread opened."""
+        """Close every connection this process opened."""
         with self._lock:
-            connections, self._connections = self._connections, []
-        for connection in connections:
-            connection.close()
-        self._local = threading.local()
+            connections, self._open, self._idle = self._open, set(), []
+            mine = os.getpid() == self._pid
+        if mine:
+            for connection in connections:
+                connection.close()

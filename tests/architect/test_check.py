@@ -11,6 +11,7 @@ from ruamel.yaml import YAML
 
 from architect.check.findings import RULES
 from architect.check.runner import check_paths
+from architect.check.runner import read_substitutions
 from service.cli import cli
 from tests.architect.conftest import ARCHITECT
 from tests.architect.conftest import BROKEN
@@ -31,10 +32,13 @@ def found(paths, file_name) -> set[tuple[str, str, str]]:
 
 
 def test_generated_artifacts_are_clean():
-    assert check_paths([ARCHITECT]) == []
-    result = run_check(ARCHITECT)
+    options = ARCHITECT / "flows" / "options.example.yaml"
+    assert check_paths([ARCHITECT], substitutions=read_substitutions(options)) == []
+    result = run_check("--options", options, ARCHITECT)
     assert result.exit_code == 0
-    assert result.output.strip() == "0 error(s), 0 warning(s), 0 note(s) in 6 file(s)"
+    assert result.output.strip() == "0 error(s), 0 warning(s), 0 note(s) in 7 file(s)"
+    # Without the options file, each placeholder is noted and nothing else.
+    assert {(f.rule, f.severity) for f in check_paths([ARCHITECT])} == {("FL015", "info")}
 
 
 # --- real Genesys files ------------------------------------------------------------------------------------
@@ -135,7 +139,9 @@ def test_queue_counts_action_unescaped_string_in_body_is_warned():
 
 def test_limitless_peek_optional_query_parameter_is_warned():
     url = "config.request.requestUrlTemplate"
-    assert found([EXAMPLES], "Limitless-Peek-Full-Event.custom.json") == {(url, "DA014", "warning"), (url, "DA018", "info")}
+    # ?updateType=${input.updateType}: optional and unescaped in the query string; the path segments are unescaped.
+    assert found([EXAMPLES], "Limitless-Peek-Full-Event.custom.json") == {
+        (url, "DA014", "warning"), (url, "DA025", "warning"), (url, "DA018", "info")}
 
 
 def test_insert_cache_entry_action_passes_raw_request_through_cleanly():
@@ -168,7 +174,7 @@ def test_template_flaws_are_each_found_with_their_path():
         ("config.request.requestTemplate", "DA014", "warning"),  # "${input.note}", optional
         ("config.request.requestTemplate", "DA015", "warning"),  # "${input.note}" unescaped
         ("config.request.requestTemplate", "DA016", "info"),  # ${input.tags} as raw JSON
-        ("config.request.requestTemplate", "DA017", "warning"),  # ${input.zone} not in the contract
+        ("config.request.requestTemplate", "DA017", "error"),  # ${input.zone} not in the contract
         ("config.request.requestUrlTemplate", "DA018", "info"),
     }
 
@@ -210,11 +216,11 @@ def test_flow_without_its_action_file_skips_the_contract_rules_only(tmp_path):
     assert rules == {"FL007", "FL003", "FL002", "FL010", "FL013"}
 
 
-def test_unquoted_placeholder_is_an_error_at_its_line():
+def test_unquoted_placeholder_is_a_note_at_its_line_not_an_error():
+    # Archy substitutes {{flow_name}} as text before parsing, so the unquoted placeholder is valid.
     [finding] = [f for f in check_paths([BROKEN]) if f.file.endswith("unquoted-placeholder.yaml")]
-    assert (finding.rule, finding.severity, finding.line, finding.path) == (
-        "FL011", "error", 2, "inboundCall.name[<mapping key>]"
-    )
+    assert (finding.rule, finding.severity, finding.line, finding.column) == ("FL015", "info", 2, 9)
+    assert finding.message.startswith("{{flow_name}} is an Archy substitution")
 
 
 def test_yaml_parse_error_gives_line_and_column():
@@ -241,7 +247,7 @@ def test_errors_give_exit_code_1_and_one_line_per_finding():
     result = run_check(BROKEN / "template-flaws.custom.json")
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[-1] == "2 error(s), 5 warning(s), 2 note(s) in 1 file(s)"
+    assert lines[-1] == "3 error(s), 4 warning(s), 2 note(s) in 1 file(s)"
     assert any(
         line.endswith("error DA011 config.timeoutSeconds: timeoutSeconds 90 must be an integer 1-60") for line in lines
     )

@@ -1,4 +1,8 @@
-"""POST /v1/customer and POST /v1/context through the Flask test client, over the demo database."""
+"""POST /v1/customer and POST /v1/context through the Flask test client, over the demo customers.
+
+Every test here runs twice: against the SQLite store and against the PostgreSQL store (a real server,
+tests/postgres_server.py), holding the same demo customers; the answers must be the same.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,21 @@ EMPTY_CUSTOMER = {
 }
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request):
+    """The CRM backend these tests run against."""
+    return request.param
+
+
+@pytest.fixture
+def settings_env(settings_env, store, request):
+    """The shared settings, pointed at the store under test."""
+    if store == "postgres":
+        return {**settings_env, "COMPANION_CRM_BACKEND": "postgres",
+                "COMPANION_DATABASE_URL": request.getfixturevalue("postgres_demo_url")}
+    return settings_env
+
+
 def post(client, auth, path, body):
     return client.post(path, json=body, headers=auth)
 
@@ -33,12 +52,12 @@ def post(client, auth, path, body):
     ["tel:+13175550116", "tel: +13175550116", "sip:+13175550116@10.0.0.1;user=phone", "+1 (317) 555-0116",
      "(317) 555-0116", "3175550116"],
 )
-def test_vip_caller_is_found_from_every_ani_form(client, auth, phone):
+def test_vip_caller_is_found_from_every_ani_form(client, auth, phone, store):
     response = post(client, auth, "/v1/customer", {"phone": phone})
     assert response.status_code == 200
     body = response.get_json()
     assert list(body) == CUSTOMER_KEYS
-    assert body["found"] is True and body["degraded"] is False and body["source"] == "sqlite"
+    assert body["found"] is True and body["degraded"] is False and body["source"] == store
     assert (body["customerId"], body["displayName"], body["tier"], body["vip"], body["phone"]) == (
         VIP_CUSTOMER_ID, "Ada Lovelace", "platinum", True, VIP_PHONE)
 
@@ -48,10 +67,10 @@ def test_regular_caller_is_found_and_not_vip(client, auth):
     assert (body["found"], body["tier"], body["vip"]) == (True, "standard", False)
 
 
-def test_unknown_caller_gets_found_false_not_404_with_every_default(client, auth):
+def test_unknown_caller_gets_found_false_not_404_with_every_default(client, auth, store):
     response = post(client, auth, "/v1/customer", {"phone": f"tel:{UNKNOWN_PHONE}"})
     assert response.status_code == 200
-    assert response.get_json() == {"found": False, "degraded": False, "source": "sqlite", **EMPTY_CUSTOMER}
+    assert response.get_json() == {"found": False, "degraded": False, "source": store, **EMPTY_CUSTOMER}
 
 
 @pytest.mark.parametrize(
@@ -211,7 +230,7 @@ def test_lookups_are_counted_by_outcome(client, auth):
     assert _lookups("miss") - before["miss"] == 2
 
 
-def test_access_log_has_the_outcome_and_only_a_masked_phone(client, auth, caplog):
+def test_access_log_has_the_outcome_and_only_a_masked_phone(client, auth, caplog, store):
     caplog.set_level("INFO", logger="companion.access")
     import logging
 
@@ -222,7 +241,7 @@ def test_access_log_has_the_outcome_and_only_a_masked_phone(client, auth, caplog
     finally:
         logging.getLogger("companion").removeHandler(caplog.handler)
     lines = [r for r in caplog.records if r.name == "companion.access"]
-    assert lines[0].__dict__["crm.outcome"] == "hit" and lines[0].__dict__["crm.source"] == "sqlite"
+    assert lines[0].__dict__["crm.outcome"] == "hit" and lines[0].__dict__["crm.source"] == store
     assert lines[0].__dict__["crm.phone"] == "+*******0116"
     assert "crm.skipped" in lines[1].__dict__
     text = " ".join(str(r.__dict__) for r in lines)

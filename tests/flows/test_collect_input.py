@@ -152,7 +152,8 @@ def test_no_scripted_keys_left_ends_the_call_as_out_of_input(simulate):
     ("{exact: 0}", "exact must be between 1 and 99, got 0"),
     ("{exact: many}", "exact must be a whole number, got 'many'"),
     ("{range: {min: 5, max: 2}}", "min (5) is above max (2)"),
-    ("{range: {min: 1, max: 4, terminatingDtmf: digit_5}}", "terminatingDtmf must be digit_# or digit_*, got 'digit_5'"),
+    ("{range: {min: 1, max: 4, terminatingDtmf: digit_A}}",
+     "terminatingDtmf must be digit_0 to digit_9, digit_* or digit_#, got 'digit_A'"),
     ("{between: 3}", "digits must be `{exact: N}` or `{range: {min: N, max: M, terminatingDtmf: ...}}`"),
 ])
 def test_a_broken_action_is_an_error_naming_its_path(simulate, digits, message):

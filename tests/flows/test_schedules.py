@@ -67,10 +67,13 @@ def test_a_group_without_a_state_stops_naming_the_option(simulate):
                                 "\"Main Office=open\"; open, closed or holiday)")
 
 
-def test_a_group_given_by_expression_is_not_guessed(simulate):
-    flow = HOURS_FLOW.replace("scheduleGroup: {lit: {name: Main Office}}", "scheduleGroup: {exp: Flow.hours}")
-    with pytest.raises(UnsupportedFeatureError, match=r"a schedule group given by an expression is not simulated"):
-        simulate(flow, schedules={"Main Office": "open"})
+def test_a_group_given_by_an_expression_that_is_not_set_is_no_group(simulate):
+    flow = HOURS_FLOW.replace("scheduleGroup: {lit: {name: Main Office}}", "scheduleGroup: {exp: ToScheduleGroup(NOT_SET)}")
+    result = simulate(flow, schedules={"Main Office": "open"})
+    [step] = [s for s in result.steps if s.kind == "evaluateScheduleGroup"]
+    assert (step.detail["outcome"], step.detail["reason"]) == (
+        "closed", "emergency group 'Storm' is not active and there is no schedule group")
+    assert result.audio[-1]["text"] == "TTS 'We are closed.'"
 
 
 def test_a_not_set_evaluation_time_goes_to_error_handling(simulate):

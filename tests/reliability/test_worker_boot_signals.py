@@ -21,7 +21,9 @@ _PRELUDE = f"""
 import importlib.util, os, queue, signal
 from gunicorn.arbiter import Arbiter
 
-os.environ.update(COMPANION_API_KEYS={API_KEY!r}, COMPANION_TRACE_SECRET={TRACE_SECRET!r})
+# The config file checks the settings when it loads; the http backend needs no database file for that.
+os.environ.update(COMPANION_API_KEYS={API_KEY!r}, COMPANION_TRACE_SECRET={TRACE_SECRET!r},
+                  COMPANION_CRM_BACKEND="http", COMPANION_CRM_URL_TEMPLATE="https://crm.example/c?phone={{phone}}")
 spec = importlib.util.spec_from_file_location("gunicorn_conf", {str(GUNICORN_CONF)!r})
 conf = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(conf)

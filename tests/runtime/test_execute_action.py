@@ -295,7 +295,7 @@ def test_load_action_reports_every_shape_problem(tmp_path):
         load_action(path)
     message = str(caught.value)
     for expected in (str(path), "integrationType 'soap'", "requestUrlTemplate is missing", "requestType 'FETCH'",
-                     "headers.A must be a string", "timeoutSeconds must be 1-60", "inputSchema is not a valid draft-04",
+                     "headers.A must be a string", "timeoutSeconds 90 must be an integer 1-60", "inputSchema is not a valid draft-04",
                      "contract.output is missing"):
         assert expected in message
 

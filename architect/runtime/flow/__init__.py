@@ -33,6 +33,8 @@ def run_flow(flow: Flow, *, ani: str, conversation_id: str, actions_dir=None, **
     """Simulate one call through `flow`; options are Runner's (dtmf, credentials, service_url, ...)."""
     queue_ids = options.pop("queue_ids", None) or {}
     call = CallInfo(ani=ani, conversation_id=conversation_id, queue_ids=queue_ids,
-                    **{k: options.pop(k) for k in ("called_address", "remote_name", "current_queue") if k in options})
+                    **{k: options.pop(k) for k in ("called_address", "remote_name", "current_queue",
+                                                   "estimated_wait_time", "position_in_queue", "builtins")
+                       if k in options})
     registry = actions_dir if isinstance(actions_dir, ActionRegistry) else ActionRegistry(actions_dir)
     return Runner(flow, registry=registry, call=call, **options).run()

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from architect.genesys import flow_actions as keys
+from architect.genesys.variables import DECLARATIONS
 from architect.runtime.flow.calldata import call_data
+from architect.runtime.flow.modules import call_common_module
+from architect.runtime.flow.queues import find_queue
+from architect.runtime.flow.replies import send_auto_reply
+from architect.runtime.flow.voicemail import transfer_to_voicemail
+from architect.runtime.flow.waittime import play_estimated_wait_time
 from architect.runtime.flow.collect import collect_input
 from architect.runtime.flow.schedules import evaluate_schedule_group
 from architect.runtime.flow.datatables import data_table_lookup
@@ -10,14 +17,13 @@ from architect.runtime.flow.errors import (CallEnded, FlowFailure, Jump, LoopExi
                                            TaskEnded)
 from architect.runtime.flow.result import (DISCONNECTED, TRANSFERRED_TO_FLOW, TRANSFERRED_TO_QUEUE,
                                            TRANSFERRED_TO_SECURE_FLOW, Disposition)
-from architect.runtime.flow.runner import branch, text_of
+from architect.runtime.flow.outputs import branch
+from architect.runtime.flow.text import text_of
 from architect.runtime.flow.values import NOT_SET
 
-# updateData statement key -> Architect type (docs/reference/archy-flows.md §5: string, integer, boolean, json, decimal,
-# dateTime, ... and collection forms such as stringCollection).
-_STATEMENT_TYPES = {"string": "string", "integer": "integer", "decimal": "decimal", "boolean": "boolean",
-                    "dateTime": "dateTime", "duration": "duration", "json": "json", "phoneNumber": "phoneNumber",
-                    "queue": "queue"}
+# updateData statement key -> Architect type: the declaration types' names (string, integer, ..., queue), plus
+# collection forms such as stringCollection.
+_STATEMENT_TYPES = {type_name: type_name for type_name in DECLARATIONS.values()}
 MAX_LOOP_COUNT = 1000
 
 
@@ -272,27 +278,33 @@ def loop_exit(runner, body, path):
     raise LoopExit()
 
 
+# Action key (architect.genesys.flow_actions) -> handler.
 HANDLERS = {
-    "callData": call_data,
-    "collectInput": collect_input,
-    "dataTableLookup": data_table_lookup,
-    "decision": decision,
-    "evaluateScheduleGroup": evaluate_schedule_group,
-    "switch": switch,
-    "updateData": update_data,
-    "setParticipantData": set_participant_data,
-    "getParticipantData": get_participant_data,
-    "playAudio": play_audio,
-    "holdMusic": hold_music,
-    "transferToAcd": transfer_to_acd,
-    "disconnect": disconnect,
-    "transferToFlow": transfer_to_flow,
-    "transferToFlowSecure": transfer_to_flow_secure,
-    "jumpToTask": jump_to_task,
-    "jumpToMenu": jump_to_menu,
-    "callTask": call_task,
-    "endTask": end_task,
-    "loop": loop,
-    "loopNext": loop_next,
-    "loopExit": loop_exit,
+    keys.CALL_DATA: call_data,
+    keys.COLLECT_INPUT: collect_input,
+    keys.DATA_TABLE_LOOKUP: data_table_lookup,
+    keys.DECISION: decision,
+    keys.EVALUATE_SCHEDULE_GROUP: evaluate_schedule_group,
+    keys.SWITCH: switch,
+    keys.UPDATE_DATA: update_data,
+    keys.SET_PARTICIPANT_DATA: set_participant_data,
+    keys.GET_PARTICIPANT_DATA: get_participant_data,
+    keys.PLAY_AUDIO: play_audio,
+    keys.HOLD_MUSIC: hold_music,
+    keys.TRANSFER_TO_ACD: transfer_to_acd,
+    keys.DISCONNECT: disconnect,
+    keys.TRANSFER_TO_FLOW: transfer_to_flow,
+    keys.TRANSFER_TO_FLOW_SECURE: transfer_to_flow_secure,
+    keys.JUMP_TO_TASK: jump_to_task,
+    keys.JUMP_TO_MENU: jump_to_menu,
+    keys.CALL_TASK: call_task,
+    keys.END_TASK: end_task,
+    keys.LOOP: loop,
+    keys.LOOP_NEXT: loop_next,
+    keys.LOOP_EXIT: loop_exit,
+    keys.PLAY_ESTIMATED_WAIT_TIME: play_estimated_wait_time,
+    keys.FIND_QUEUE: find_queue,
+    keys.TRANSFER_TO_VOICEMAIL: transfer_to_voicemail,
+    keys.CALL_COMMON_MODULE: call_common_module,
+    keys.SEND_AUTO_REPLY: send_auto_reply,
 }

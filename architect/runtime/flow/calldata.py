@@ -6,25 +6,17 @@ import datetime as dt
 from decimal import Decimal
 
 from architect.contracts import flattened_outputs
+from architect.genesys.variables import CONTRACT_TO_ARCHITECT, architect_type
 from architect.runtime.actions import DEFAULT_TIMEOUT_SECONDS, execute_action
+from architect.runtime.flow.outputs import branch
+from architect.runtime.flow.text import text_of
 from architect.runtime.flow.errors import FlowFailure, SimulationError
 from architect.runtime.flow.registry import ActionLookupError
 from architect.runtime.flow.values import (NOT_SET, EvaluationError, ExpressionError, PhoneNumber, coerce,
                                            format_datetime, format_duration)
 
-# Contract type (architect.contracts.flattened_outputs) -> Architect variable type (docs/reference/archy-flows.md §2).
-_CONTRACT_TYPES = {"string": "string", "integer": "integer", "number": "decimal", "boolean": "boolean"}
-_INPUT_TYPES = {"string": "string", "integer": "integer", "number": "decimal", "boolean": "boolean"}
-
-
-def contract_output_type(contract_type: str | None) -> str | None:
-    """'integer' -> 'integer', 'number' -> 'decimal', 'string collection' -> 'stringCollection', else None."""
-    if contract_type is None:
-        return None
-    if contract_type.endswith(" collection"):
-        element = _CONTRACT_TYPES.get(contract_type[: -len(" collection")])
-        return f"{element}Collection" if element else None
-    return _CONTRACT_TYPES.get(contract_type)
+_INPUT_TYPES = CONTRACT_TO_ARCHITECT
+contract_output_type = architect_type  # 'number' -> 'decimal', 'string collection' -> 'stringCollection'
 
 
 def _json_value(value, schema: dict | None):
@@ -93,8 +85,15 @@ def call_data(runner, body, path):
     action_limit = float(action["config"].get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS)
     flow_limit = _duration_seconds(runner, body.get("timeout"), f"{path}/timeout")
     limit = min(action_limit, flow_limit) if flow_limit else action_limit
-    result = execute_action(action, inputs, runner.credentials, session=runner.session,
-                            base_url=runner.service_url, timeout=limit)
+    result = None
+    if runner.answer_action is not None:
+        try:
+            result = runner.answer_action(str(integration), str(name), action, inputs)
+        except ActionLookupError as exc:
+            raise SimulationError(str(exc), base) from None
+    if result is None:
+        result = execute_action(action, inputs, runner.credentials, session=runner.session,
+                                base_url=runner.service_url, timeout=limit)
     runner.result.dataActionMs += result.duration_ms
     detail = {"integration": integration, "action": name, "file": str(file), "inputs": inputs,
               "status": result.status, "durationMs": round(result.duration_ms, 1), "timeoutSeconds": limit}
@@ -117,15 +116,11 @@ def call_data(runner, body, path):
         step.detail["bound"] = _bind_outputs(runner, binding.get("successOutputs") or {}, result.outputs, action,
                                              f"{base}/successOutputs")
     # Call flows cannot bind failureOutputs (FORUM-FAIL via docs/reference/archy-flows.md §2); they are not assigned here.
-    from architect.runtime.flow.runner import branch
-
     runner.run_actions(branch(body.get("outputs"), result.status), f"{path}/outputs/{result.status}/actions")
 
 
 def _bind_outputs(runner, bindings: dict, outputs: dict, action: dict, path: str) -> dict:
     """Assign the bound outputs; returns variable -> value as text."""
-    from architect.runtime.flow.runner import text_of
-
     bound = {}
     types = flattened_outputs(action["contract"]["output"]["successSchema"])
     for key, slot in bindings.items():

@@ -28,11 +28,12 @@ from __future__ import annotations
 import re
 
 from architect.runtime.flow.errors import SimulationError
-from architect.runtime.flow.runner import branch
-from architect.runtime.flow.runner import out_of_input
+from architect.runtime.flow.outputs import branch
+from architect.runtime.flow.errors import out_of_input
 
 KEYS = re.compile(r"^[0-9*#]*$")  # what a --dtmf entry may hold: the keys of a phone
-_DTMF = re.compile(r"^digit_([*#])$")
+# Archy's terminatingDtmf values: digit_0 ... digit_9, digit_* and digit_# (the DTMF keys of a phone).
+_DTMF = re.compile(r"^digit_([0-9*#])$")
 MAX_DIGITS = 99  # Architect's digit slider ends well below this; a larger number is a broken file
 
 
@@ -82,7 +83,7 @@ def _rules(body: dict, path: str) -> tuple[int, int, str | None]:
         return low, high, None
     match = _DTMF.match(str(terminator).strip())
     if not match:
-        raise SimulationError(f"terminatingDtmf must be digit_# or digit_*, got {terminator!r}",
+        raise SimulationError(f"terminatingDtmf must be digit_0 to digit_9, digit_* or digit_#, got {terminator!r}",
                               f"{where}/range/terminatingDtmf")
     return low, high, match.group(1)
 
@@ -95,7 +96,7 @@ def _read(entry: str, low: int, high: int, terminator: str | None, include_termi
     keyed = ""
     for position, key in enumerate(entry):
         rest = entry[position + 1:]
-        if key.isdigit():
+        if key.isdigit() and key != terminator:
             keyed += key
             if len(keyed) == high:
                 return keyed, rest, f"{high} digit(s) keyed"
@@ -104,8 +105,10 @@ def _read(entry: str, low: int, high: int, terminator: str | None, include_termi
             if len(keyed) >= low:
                 return keyed + (key if include_terminator else ""), rest, f"ended by {key}"
             return None, rest, f"{key} after {len(keyed)} digit(s), fewer than the minimum {low}"
-        if terminator is not None:
+        if terminator in ("*", "#"):
             return None, rest, f"{key}, the other of * and # (this input ends with {terminator})"
+        if terminator is not None:
+            return None, rest, f"{key}, not a digit nor the terminating key {terminator}"
         return None, rest, f"{key} where only digits count"
     if not keyed:
         return None, "", "nothing keyed (no-entry timeout)"

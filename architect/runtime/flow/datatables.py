@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from architect.runtime.flow.outputs import branch
 from architect.runtime.flow.errors import FlowFailure, SimulationError
 from architect.runtime.flow.values import NOT_SET, EvaluationError, ExpressionError, to_architect_string
 
@@ -69,6 +70,4 @@ def data_table_lookup(runner, body, path):
                 raise FlowFailure(str(exc), where) from None
             except ExpressionError as exc:
                 raise SimulationError(str(exc), where) from None
-    from architect.runtime.flow.runner import branch
-
     runner.run_actions(branch(body.get("outputs"), outcome), f"{path}/outputs/{outcome}/actions")

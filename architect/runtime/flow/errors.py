@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from architect.runtime.flow.result import OUT_OF_INPUT, Disposition
+
 
 class SimulationError(Exception):
     """The flow cannot be simulated further: an unsupported action/function/built-in, a definition error, the step
@@ -55,3 +57,9 @@ class TaskEnded(Exception):
 
     def __init__(self, output_path: str | None):
         self.output_path = output_path
+
+
+def out_of_input(name: str, where: str = "menu") -> CallEnded:
+    """The scripted DTMF list is used up where a menu or a collectInput waits for the caller."""
+    return CallEnded(Disposition(OUT_OF_INPUT, f"ran out of scripted input at {where} {name!r} "
+                                               "(give more digits with --dtmf)"))

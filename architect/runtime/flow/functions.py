@@ -14,6 +14,7 @@ from architect.runtime.flow.values import (
     EvaluationError,
     ExpressionError,
     NotSetError,
+    UnsupportedError,
     PhoneNumber,
     Prompt,
     parse_datetime,
@@ -256,6 +257,17 @@ def is_not_set_or_empty(ctx, value):
 # ---- strings (case-sensitive, ordinal; chosen, as flows lower-case before Contains: contains(Lower(...))) --------
 
 
+@_register("ToDisplayString", 1)
+def to_display_string(ctx, value):
+    # EmailComprehendFlow.yaml (cx-as-code-cicd-gitactions-blueprint) shows a queue with ToDisplayString(queue);
+    # chosen: an object with a name (a queue) shows its name, NOT_SET shows as "", anything else as ToString.
+    if value is NOT_SET:
+        return ""
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return value["name"]
+    return to_architect_string(value)
+
+
 @_register("Lower", 1)
 def lower(ctx, value):
     return _string("Lower", 1, value).lower()
@@ -425,7 +437,69 @@ _adder("AddHours", "hours")
 _adder("AddDays", "days")
 
 
+# ---- durations ---------------------------------------------------------------------------------------------------
+# [DUR] MakeDuration(days, hours, minutes, seconds) as real flows call it (GenesysCloudBlueprints/automated-callback-
+#       blueprint, "Proactive callback offer.yaml": MakeDuration(0, 0, 0, Task.intSeconds)); a fifth argument,
+#       milliseconds, is accepted (chosen). ToDuration converts a duration's text (ISO 8601, P1DT2H3M4S) back.
+
+
+def _duration(fn: str, index: int, value) -> dt.timedelta:
+    _set(fn, index, value)
+    if not isinstance(value, dt.timedelta):
+        raise ExpressionError(f"{fn}: argument {index} must be a Duration, got {type_name(value)}")
+    return value
+
+
+@_register("MakeDuration", 4, 5)
+def make_duration(ctx, days, hours, minutes, seconds, milliseconds=0):
+    parts = [_integer("MakeDuration", index, value)
+             for index, value in enumerate((days, hours, minutes, seconds, milliseconds), 1)]
+    try:
+        return dt.timedelta(days=parts[0], hours=parts[1], minutes=parts[2], seconds=parts[3], milliseconds=parts[4])
+    except OverflowError:
+        raise EvaluationError("MakeDuration: the result is outside the Duration range") from None
+
+
+_ISO_DURATION = re.compile(r"^(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+@_register("ToDuration", 1)
+def to_duration(ctx, value):
+    if isinstance(value, dt.timedelta):
+        return value
+    text = _string("ToDuration", 1, value).strip()
+    match = _ISO_DURATION.match(text)
+    if not match or text in ("P", "-P") or text.endswith("T"):
+        raise EvaluationError(f"ToDuration: {text!r} is not a duration (ISO 8601, such as PT5M or P1DT2H)")
+    sign, days, hours, minutes, seconds = match.groups()
+    result = dt.timedelta(days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0),
+                          seconds=float(seconds or 0))
+    return -result if sign else result
+
+
+# ---- schedule groups: objects named by the flow, their state told to the simulation ----------------------------
+
+
+@_register("ToScheduleGroup", 1)
+def to_schedule_group(ctx, value):
+    # DR-Emergency-IVR.yaml (GenesysCloudBlueprints/dr-fallback-ivr) evaluates ToScheduleGroup(NOT_SET): no
+    # schedule group. A schedule group value passes through; other conversions need a live org (chosen).
+    if value is NOT_SET:
+        return NOT_SET
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return value
+    raise UnsupportedError(f"ToScheduleGroup of a {type_name(value)} needs the org's schedule groups; give the "
+                           "group by name (lit: {name: ...})")
+
+
 # ---- audio: recorded, never played -----------------------------------------------------------------------------
+
+
+@_register("ToAudioDuration", 1)
+def to_audio_duration(ctx, value):
+    # Reads a Duration aloud ("Your estimated wait time is approximately" + ToAudioDuration(...), automated-callback
+    # blueprint); recorded as the duration's text.
+    return Audio((("duration", to_architect_string(_duration("ToAudioDuration", 1, value))),))
 
 
 @_register("ToAudioTTS", 1)

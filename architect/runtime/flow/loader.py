@@ -9,19 +9,15 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-# Root keys the runner interprets (docs/reference/archy-flows.md §1, §8); other flow types load but do not run.
-RUNNABLE_TYPES = ("inboundCall", "inqueueCall", "secureCall")
-# Root keys of flow files (docs/reference/archy-flows.md §1, plus the API type names in their Archy spelling).
-FLOW_TYPES = frozenset(
-    "inboundCall inqueueCall secureCall outboundCall workflow inboundShortMessage inboundEmail inboundChat "
-    "inqueueEmail inqueueShortMessage botFlow digitalBot commonModule voicemail voiceSurvey surveyInvite "
-    "speech workitem".split()
-)
-# Archy placeholders are `{{key}}`; Terraform's substitution is a plain text replace of exactly that (TF
-# util_files.go, docs/reference/archy-flows.md §6). We also spot `{{ key }}` so a stray one is reported, never left in.
-_PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
+from architect.genesys.flow_types import FLOW_TYPES
+from architect.genesys.substitutions import PLACEHOLDER as _PLACEHOLDER
+from architect.genesys.substitutions import substitute
+
+# Root keys the runner interprets; other flow types load but do not run. The message flows run the actions they
+# share with call flows (their states run as tasks do).
+RUNNABLE_TYPES = ("inboundCall", "inqueueCall", "secureCall", "inboundEmail", "inboundShortMessage", "inboundChat")
 # "startUpRef: ./tasks/task[startingTask]" or "/inboundCall/menus/menu[Main Menu_10]" (§1).
-_REF = re.compile(r"^(?:/(?P<root>[A-Za-z]+)|\.)/(?P<group>tasks|menus)/(?P<kind>task|menu)\[(?P<ref>.*)\]$")
+_REF = re.compile(r"^(?:/(?P<root>[A-Za-z]+)|\.)/(?P<group>tasks|menus|states)/(?P<kind>task|menu|state)\[(?P<ref>.*)\]$")
 
 # YAML 1.2 as plain dicts, lists and scalars (the same library `check` and `export` use). The pure loader:
 # ruamel's libyaml-based one resolves scalars by YAML 1.1 rules (`yes` and `on` as booleans).
@@ -42,16 +38,17 @@ class Flow:
     source: str
     tasks: dict = field(default_factory=dict)  # refId -> task mapping
     menus: dict = field(default_factory=dict)  # refId -> menu mapping
+    states: dict = field(default_factory=dict)  # refId -> state mapping (message, email, chat flows)
 
     def resolve_ref(self, ref: str, path: str) -> tuple[str, str, dict]:
         """("task"|"menu", refId, definition) for a task or menu reference; FlowLoadError naming path if none."""
         match = _REF.match(ref.strip()) if isinstance(ref, str) else None
         if match is None:
             raise FlowLoadError(f"{path}: {ref!r} is not a task or menu reference "
-                                f"(expected /{self.kind}/tasks/task[refId] or ./menus/menu[refId])")
+                                f"(expected /{self.kind}/tasks/task[refId], ./menus/menu[refId] or ./states/state[refId])")
         if match["root"] and match["root"] != self.kind:
             raise FlowLoadError(f"{path}: {ref!r} points into /{match['root']}, but this flow is /{self.kind}")
-        table = self.tasks if match["kind"] == "task" else self.menus
+        table = {"task": self.tasks, "menu": self.menus, "state": self.states}[match["kind"]]
         if match["ref"] not in table:
             known = ", ".join(sorted(table)) or "none"
             raise FlowLoadError(f"{path}: {ref!r}: no {match['kind']} with refId {match['ref']!r} (known: {known})")
@@ -87,13 +84,6 @@ def read_options(path: str | Path) -> dict[str, str]:
                                 f"{'nothing' if value is None else type(value).__name__}")
         result[str(key)] = text_value
     return result
-
-
-def substitute(text: str, substitutions: dict[str, str]) -> str:
-    """Replace each `{{key}}` with its value: a plain text replace over the whole file, as Archy/Terraform do."""
-    for key, value in substitutions.items():
-        text = text.replace("{{" + key + "}}", value)
-    return text
 
 
 def _leftover_placeholders(document) -> list[str]:
@@ -156,6 +146,9 @@ def parse_flow(text: str, substitutions: dict[str, str] | None = None, source: s
         raise FlowLoadError(f"{source}: a flow file has exactly one root key naming its type "
                             f"(e.g. inboundCall), got {_describe_root(document)}")
     kind, root = next(iter(document.items()))
+    if kind == "task":
+        raise FlowLoadError(f"{source}: a task snippet, not a flow (its root key is task:); paste it as one item of "
+                            "a flow's tasks: list, as archy publish needs a flow type at the root")
     if kind not in FLOW_TYPES:
         raise FlowLoadError(f"{source}: unknown flow type {kind!r} (expected one of {', '.join(sorted(FLOW_TYPES))})")
     if not isinstance(root, dict):
@@ -164,7 +157,8 @@ def parse_flow(text: str, substitutions: dict[str, str] | None = None, source: s
     if not isinstance(name, str) or not name.strip():
         raise FlowLoadError(f"{source}: /{kind}/name is required (a flow is identified by name and type)")
     flow = Flow(kind=kind, name=name, root=root, source=source)
-    for group, item, table in (("tasks", "task", flow.tasks), ("menus", "menu", flow.menus)):
+    for group, item, table in (("tasks", "task", flow.tasks), ("menus", "menu", flow.menus),
+                               ("states", "state", flow.states)):
         entries = root.get(group) or []
         if not isinstance(entries, list):
             raise FlowLoadError(f"{source}: /{kind}/{group} must be a list, got {type(entries).__name__}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from architect.runtime.flow.errors import CallEnded, Jump, SimulationError, UnsupportedFeatureError
+from architect.runtime.flow.errors import CallEnded, Jump, SimulationError, UnsupportedFeatureError, out_of_input
 from architect.runtime.flow.result import DISCONNECTED, Disposition
 
 # Choice kinds seen in real exports (docs/reference/archy-flows.md §1): menuDisconnect, menuJumpToTask, menuTransferToAcd,
@@ -19,7 +19,6 @@ def _digit(choice: dict) -> str | None:
 
 def run_menu(runner, ref: str, menu: dict, path: str) -> None:
     """Run a menu until a choice leaves it (every choice ends the call, jumps, or runs a task)."""
-    from architect.runtime.flow.runner import out_of_input
 
     choices = menu.get("choices") or []
     if not isinstance(choices, list):

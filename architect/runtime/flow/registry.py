@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from architect.genesys.data_action_format import action_key
 from architect.runtime.actions import ActionDefinitionError, load_action
-
-# Archy references an action by integration instance name + action name, never by id (docs/reference/archy-flows.md §2).
-# An export made in the admin UI appends " - Exported <date> @ <time>" to the name; the action in the org has
-# the name without it, so that suffix is dropped when matching.
-_EXPORT_SUFFIX = re.compile(r"\s+-\s+Exported \d{4}-\d{2}-\d{2} @ \d{2}:\d{2}$")
-
 
 class ActionLookupError(LookupError):
     """No (or more than one) action file matches a callData reference."""
-
-
-def action_key(name: str) -> str:
-    """How a callData action name matches an action file's name."""
-    return _EXPORT_SUFFIX.sub("", name.strip()).casefold()
 
 
 class ActionRegistry:
@@ -52,6 +41,11 @@ class ActionRegistry:
             raise ActionLookupError(str(exc)) from None
         table.setdefault(action_key(action["name"]), []).append((path, action))
 
+    def names(self) -> list[str]:
+        """The names of the actions in the folder, any integration, sorted."""
+        return sorted({action["name"] for table in (self._any, *self._by_category.values())
+                       for entries in table.values() for _path, action in entries})
+
     def resolve(self, category: str, name: str) -> tuple[Path, dict]:
         """(file, action) for `category` / `name`; ActionLookupError says what is there when nothing matches."""
         key = action_key(name)
@@ -62,10 +56,8 @@ class ActionRegistry:
             if self.folder is None:
                 raise ActionLookupError(f"data action {name!r} (integration {category!r}) not found: no actions "
                                         "folder was given (companion simulate --actions DIR)")
-            known = sorted({action["name"] for table in (self._any, *self._by_category.values())
-                            for entries in table.values() for _path, action in entries})
             raise ActionLookupError(f"data action {name!r} (integration {category!r}) not found in {self.folder}; "
-                                    f"actions there: {', '.join(known) or 'none'}")
+                                    f"actions there: {', '.join(self.names()) or 'none'}")
         files = ", ".join(str(path) for path, _action in candidates)
         raise ActionLookupError(f"data action {name!r} matches several files: {files}; put each in a subfolder "
                                 "named after its integration (the callData category)")

@@ -10,8 +10,13 @@ from collections.abc import Callable, Iterable
 import requests
 
 from architect.runtime.flow import expressions
+from architect.runtime.flow.actions import HANDLERS
 from architect.runtime.flow.errors import (CallEnded, FlowFailure, Jump, SimulationError, TaskEnded,
-                                           UnsupportedFeatureError)
+                                           UnsupportedFeatureError, out_of_input)
+from architect.runtime.flow.menus import run_menu
+from architect.runtime.flow.outputs import branch
+from architect.runtime.flow.schedules import checked_state
+from architect.runtime.flow.text import show, text_of
 from architect.runtime.flow.loader import RUNNABLE_TYPES, Flow, FlowLoadError
 from architect.runtime.flow.registry import ActionRegistry
 from architect.runtime.flow.result import (DISCONNECTED, OUT_OF_INPUT, STOPPED, TRANSFERRED_TO_QUEUE,
@@ -24,38 +29,6 @@ DEFAULT_MAX_STEPS = 1000
 Handler = Callable[["Runner", dict, str], None]
 
 
-def branch(outputs, name: str):
-    """The actions list of output `name` (yes/no also under the booleans an unquoted key loads as), or None."""
-    if not isinstance(outputs, dict):
-        return None
-    entry = outputs.get(name)
-    if entry is None and name in ("yes", "no"):
-        entry = outputs.get(name == "yes")  # a YAML 1.1 reader makes unquoted yes:/no: keys True/False
-    if entry is None:
-        return None
-    if isinstance(entry, dict):
-        return entry.get("actions") or []
-    return []
-
-
-def text_of(value) -> str:
-    """A value as the transcript shows it (Architect text where there is one)."""
-    if value is NOT_SET:
-        return "NOT_SET"
-    if isinstance(value, Audio):
-        return value.text()
-    if isinstance(value, Prompt):
-        return f"prompt {value.name}"
-    if isinstance(value, list):
-        return "[" + ", ".join(text_of(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {text_of(v)}" for k, v in value.items()) + "}"
-    try:
-        return to_architect_string(value)
-    except ExpressionError:
-        return repr(value)
-
-
 class Runner:
     """One simulated call through one flow."""
 
@@ -64,11 +37,9 @@ class Runner:
                  session: requests.Session | None = None, participant_data: dict | None = None,
                  data_tables: dict | None = None, unavailable_queues: Iterable[str] = (),
                  schedules: dict[str, str] | None = None, emergencies: Iterable[str] = (),
-                 max_steps: int = DEFAULT_MAX_STEPS, now: dt.datetime | None = None):
-        from architect.runtime.flow import actions as _actions  # registers the action handlers
-        from architect.runtime.flow.schedules import checked_state
-
-        self.handlers: dict[str, Handler] = _actions.HANDLERS
+                 max_steps: int = DEFAULT_MAX_STEPS, now: dt.datetime | None = None,
+                 common_modules: Iterable[Flow] = (), answer_action: Callable | None = None):
+        self.handlers: dict[str, Handler] = HANDLERS
         self.flow = flow
         self.registry = registry or ActionRegistry(None)
         self.call = call or CallInfo(ani="tel:+13175550100", conversation_id=str(uuid.uuid4()))
@@ -83,6 +54,11 @@ class Runner:
         self.schedules = {name.casefold(): checked_state(name, state) for name, state in (schedules or {}).items()}
         self.emergencies = {name.casefold() for name in emergencies}
         self.max_steps = max_steps
+        # Common module flows callCommonModule runs, by name (case-insensitive).
+        self.common_modules = {module.name.casefold(): module for module in common_modules}
+        # (integration, action name, action, inputs) -> ActionResult standing in for the endpoint's answer, or None
+        # to run the action for real; scenario files stub data actions through it (architect/testing/stubs.py).
+        self.answer_action = answer_action
         self.result = FlowResult(flow=flow.name, flowType=flow.kind)
         self.scope = FlowScope(self.call, self._builtins(), now=now)
         self.task_depth = 0
@@ -143,7 +119,7 @@ class Runner:
     def value(self, slot, path: str, type_name: str | None = None):
         """A `lit:` / `exp:` / `noValue:` slot's value, converted to type_name when given."""
         if not isinstance(slot, dict) or len(slot) != 1:
-            raise SimulationError(f"expected a value slot (lit:, exp: or noValue:), got {_show(slot)}", path)
+            raise SimulationError(f"expected a value slot (lit:, exp: or noValue:), got {show(slot)}", path)
         (form, content), = slot.items()
         if form == "noValue":
             return [] if type_name and type_name.lower().endswith("collection") else NOT_SET
@@ -162,14 +138,14 @@ class Runner:
         except EvaluationError as exc:
             raise FlowFailure(str(exc), path) from None
         except ExpressionError as exc:
-            raise SimulationError(f"{exc} (slot {form}: {_show(content)})", path) from None
+            raise SimulationError(f"{exc} (slot {form}: {show(content)})", path) from None
 
     def queue_value(self, slot, path: str) -> dict:
         """A queue slot (`lit: {name: X}` or an expression giving a queue) as {"name", "id"}."""
         if isinstance(slot, dict) and set(slot) == {"lit"}:
             literal = slot["lit"]
             if not isinstance(literal, dict) or not isinstance(literal.get("name"), str):
-                raise SimulationError(f"a queue literal is lit: {{name: <queue>}}, got {_show(literal)}", path)
+                raise SimulationError(f"a queue literal is lit: {{name: <queue>}}, got {show(literal)}", path)
             return self.queue(literal["name"])
         value = self.value(slot, path)
         if isinstance(value, dict) and isinstance(value.get("name"), str):
@@ -187,7 +163,7 @@ class Runner:
         if slot is None:
             return None
         if not isinstance(slot, dict) or not slot:
-            raise SimulationError(f"expected an audio slot (tts:, exp: or prompt:), got {_show(slot)}", path)
+            raise SimulationError(f"expected an audio slot (tts:, exp: or prompt:), got {show(slot)}", path)
         if "noValue" in slot:
             return None
         if "tts" in slot:
@@ -199,7 +175,7 @@ class Runner:
         elif "lit" in slot and isinstance(slot["lit"], dict) and "name" in slot["lit"]:
             text = f"prompt {slot['lit']['name']}"
         else:
-            raise SimulationError(f"expected an audio slot (tts:, exp: or prompt:), got {_show(slot)}", path)
+            raise SimulationError(f"expected an audio slot (tts:, exp: or prompt:), got {show(slot)}", path)
         self.result.audio.append({"path": path, "kind": kind, "text": text})
         return text
 
@@ -209,11 +185,11 @@ class Runner:
         if actions is None:
             return
         if not isinstance(actions, list):
-            raise SimulationError(f"actions must be a list, got {_show(actions)}", path)
+            raise SimulationError(f"actions must be a list, got {show(actions)}", path)
         for index, item in enumerate(actions):
             where = f"{path}[{index}]"
             if not isinstance(item, dict) or len(item) != 1:
-                raise SimulationError(f"an action is a one-key mapping (- playAudio: {{...}}), got {_show(item)}",
+                raise SimulationError(f"an action is a one-key mapping (- playAudio: {{...}}), got {show(item)}",
                                       where)
             (kind, body), = item.items()
             kind = str(kind)
@@ -221,19 +197,19 @@ class Runner:
             if body is None:
                 body = {}
             if not isinstance(body, dict):
-                raise SimulationError(f"{kind} must be a mapping, got {_show(body)}", where)
+                raise SimulationError(f"{kind} must be a mapping, got {show(body)}", where)
             handler = self.handlers.get(kind)
             if handler is None:
                 raise UnsupportedFeatureError(f"unsupported action {kind}", where)
             handler(self, body, where)
 
-    def run_task(self, ref: str, task: dict, path: str, *, called: bool = False) -> str | None:
+    def run_task(self, ref: str, task: dict, path: str, *, called: bool = False, kind: str = "task") -> str | None:
         """Run a task with fresh Task.* variables; returns the endTask output path name of a called task."""
         saved = self.scope.task
         self.scope.task = {}
         self.task_depth += 1 if called else 0
         try:
-            self.record("task", path, task.get("name"), refId=ref)
+            self.record(kind, path, task.get("name"), refId=ref)
             self.declare_variables(task.get("variables"), f"{path}/variables")
             try:
                 self.run_actions(task.get("actions") or [], f"{path}/actions")
@@ -256,7 +232,7 @@ class Runner:
         for index, entry in enumerate(declarations):
             where = f"{path}[{index}]"
             if not isinstance(entry, dict) or len(entry) != 1:
-                raise SimulationError(f"a variable is `- stringVariable: {{name: ...}}`, got {_show(entry)}", where)
+                raise SimulationError(f"a variable is `- stringVariable: {{name: ...}}`, got {show(entry)}", where)
             (key, body), = entry.items()
             where = f"{where}/{key}"
             type_name = declaration_type(str(key))
@@ -289,10 +265,22 @@ class Runner:
             "Call.RemoteName": call.remote_name,
             "Call.Language": call.language if call.language is not NOT_SET else language,
         }
+        for name, value in call.builtins.items():
+            # A built-in variable is Scope.Name; further parts are properties of its value (Email.Message.subject).
+            scope, _, rest = name.partition(".")
+            variable, _, prop = rest.partition(".")
+            if prop:
+                holder = builtins.setdefault(f"{scope}.{variable}", {})
+                if isinstance(holder, dict):
+                    holder[prop] = value
+            else:
+                builtins[name] = value
         if self.flow.kind == "inqueueCall":
             # In-queue built-ins (docs/reference/archy-flows.md §8); the hold prompt is settingsInQueueCall.holdMusic.
             hold = ((self.flow.root.get("settingsInQueueCall") or {}).get("holdMusic") or {}).get("lit") or {}
             builtins["Call.CurrentQueue"] = call.current_queue
+            builtins["Call.EstimatedWaitTime"] = call.estimated_wait_time
+            builtins["Call.PositionInQueue"] = call.position_in_queue
             builtins["Flow.HoldPrompt"] = Prompt(hold["name"]) if isinstance(hold.get("name"), str) else NOT_SET
         return builtins
 
@@ -347,20 +335,19 @@ class Runner:
             kind, ref_id, body = self.flow.resolve_ref(ref, path)
         except FlowLoadError as exc:
             raise SimulationError(str(exc).split(": ", 1)[-1], path) from None
-        group = "tasks/task" if kind == "task" else "menus/menu"
+        group = {"task": "tasks/task", "menu": "menus/menu", "state": "states/state"}[kind]
         return kind, ref_id, body, f"/{self.flow.kind}/{group}[{ref_id}]"
 
     def _run_target(self, kind: str, ref: str, body: dict, path: str) -> None:
         if kind == "menu":
-            from architect.runtime.flow.menus import run_menu
-
             run_menu(self, ref, body, path)
             raise CallEnded(Disposition(DISCONNECTED, f"menu {body.get('name') or ref!r}: the chosen choice ran out "
                                                       "of actions without a disconnect, transfer or jump; the "
                                                       "simulation ends the call"))
-        self.run_task(ref, body, path)
-        raise CallEnded(Disposition(DISCONNECTED, f"task {body.get('name') or ref!r} ran out of actions without a "
-                                                  "disconnect, transfer or jump; the simulation ends the call"))
+        self.run_task(ref, body, path, kind=kind)
+        raise CallEnded(Disposition(DISCONNECTED, f"{kind} {body.get('name') or ref!r} ran out of actions without a "
+                                                  "disconnect, transfer or jump; the simulation ends the "
+                                                  f"{'interaction' if kind == 'state' else 'call'}"))
 
     def _handle_error(self, failure: FlowFailure):
         """settingsErrorHandling: play preHandlingAudio, then disconnect, queue or jump (§1)."""
@@ -376,7 +363,7 @@ class Runner:
             self.play(settings["preHandlingAudio"], f"{base}/preHandlingAudio", "errorHandling")
         handling = settings.get("errorHandling") or {"disconnect": {"none": True}}
         if not isinstance(handling, dict) or len(handling) != 1:
-            raise SimulationError(f"errorHandling must name one handling, got {_show(handling)}",
+            raise SimulationError(f"errorHandling must name one handling, got {show(handling)}",
                                   f"{base}/errorHandling")
         (kind, body), = handling.items()
         where = f"{base}/errorHandling/{kind}"
@@ -410,12 +397,3 @@ class Runner:
         return result
 
 
-def out_of_input(name: str, where: str = "menu") -> CallEnded:
-    """The scripted DTMF list is used up where a menu or a collectInput waits for the caller."""
-    return CallEnded(Disposition(OUT_OF_INPUT, f"ran out of scripted input at {where} {name!r} "
-                                               "(give more digits with --dtmf)"))
-
-
-def _show(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."

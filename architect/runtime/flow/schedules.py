@@ -4,6 +4,10 @@ Genesys ("Evaluate Schedule Group action", help.mypurecloud.com/articles/evaluat
 schedules are evaluated in the order emergency, holiday, closed, open; when no schedule includes the time the
 flow takes Closed; a NOT_SET evaluation time fails the action and starts flow-level error handling.
 
+A group may be given by an expression: `ToScheduleGroup(NOT_SET)` is no group at all. With no schedule group
+the action takes Emergency when the emergency group is active and Closed otherwise (our reading of "when no
+schedule includes the time the flow takes Closed").
+
 The simulator has no schedules, only what it is told: `schedules` maps a schedule group's name to `open`,
 `closed` or `holiday`, and `emergencies` names the emergency groups that are active. A group the simulation
 was not told about stops it with the option to give, rather than guessing a state. The YAML shape:
@@ -16,8 +20,7 @@ from __future__ import annotations
 
 from architect.runtime.flow.errors import FlowFailure
 from architect.runtime.flow.errors import SimulationError
-from architect.runtime.flow.errors import UnsupportedFeatureError
-from architect.runtime.flow.runner import branch
+from architect.runtime.flow.outputs import branch
 from architect.runtime.flow.values import NOT_SET
 
 STATES = ("open", "closed", "holiday")
@@ -32,16 +35,27 @@ def checked_state(name: str, state: str) -> str:
 
 
 def _group_name(runner, slot, path: str, what: str) -> str | None:
-    """A schedule or emergency group given by name (`lit: {name: X}`); None for `noValue: true` or no slot."""
+    """A schedule or emergency group's name; None for `noValue: true`, no slot, or an expression giving NOT_SET.
+
+    Real exports write a group as `lit: {name: X}`, some with `name: X` beside the `lit:` (DR-Emergency-IVR.yaml,
+    GenesysCloudBlueprints/dr-fallback-ivr), or as an expression such as `ToScheduleGroup(NOT_SET)`.
+    """
     if slot is None or slot == {"noValue": True}:
         return None
-    if isinstance(slot, dict) and set(slot) == {"lit"} and isinstance(slot["lit"], dict):
+    if isinstance(slot, dict) and "lit" in slot and set(slot) <= {"lit", "name"} and isinstance(slot["lit"], dict):
         name = slot["lit"].get("name")
         if isinstance(name, str) and name.strip():
+            beside = slot.get("name")
+            if beside is not None and (not isinstance(beside, str) or beside.strip() != name.strip()):
+                raise SimulationError(f"the {what}'s name: {beside!r} differs from its lit: name {name!r}", path)
             return name.strip()
     if isinstance(slot, dict) and set(slot) == {"exp"}:
-        raise UnsupportedFeatureError(f"a {what} given by an expression is not simulated; give it by name "
-                                      "(lit: {name: ...})", path)
+        value = runner.value(slot, path)
+        if value is NOT_SET:
+            return None
+        if isinstance(value, dict) and isinstance(value.get("name"), str):
+            return value["name"].strip()
+        raise SimulationError(f"the {what} expression gave {value!r}, not a {what}", path)
     raise SimulationError(f"{what} must be `lit: {{name: ...}}`, an expression, or `noValue: true`", path)
 
 
@@ -58,8 +72,9 @@ def evaluate_schedule_group(runner, body, path):
     group = _group_name(runner, body.get("scheduleGroup"), f"{path}/scheduleGroup", "schedule group")
     emergency = _group_name(runner, body.get("emergencyGroup"), f"{path}/emergencyGroup", "emergency group")
     if group is None and emergency is None:
-        raise SimulationError("evaluateScheduleGroup names no schedule group", f"{path}/scheduleGroup")
-    if emergency is not None and emergency.casefold() in runner.emergencies:
+        # Chosen (Genesys does not say): with neither group set, no schedule includes the time, so Closed.
+        outcome, why = "closed", "no schedule group and no emergency group is set (NOT_SET)"
+    elif emergency is not None and emergency.casefold() in runner.emergencies:
         outcome, why = "emergency", f"emergency group {emergency!r} is active"
     elif group is None:
         outcome, why = "closed", f"emergency group {emergency!r} is not active and there is no schedule group"

@@ -5,41 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from architect.genesys.variables import OBJECT_TYPES as _OBJECT_TYPES
+from architect.genesys.variables import declaration_type, is_collection  # noqa: F401 (re-exported)
 from architect.runtime.flow.values import NOT_SET, ExpressionError, UnsupportedError, coerce
 
-# Declaration key -> Architect type name as `coerce` spells it (docs/reference/archy-flows.md §4 "Declaring variables").
-# queue and json values are objects (dicts); they are kept as given.
-_SCALAR_DECLARATIONS = {
-    "stringVariable": "string",
-    "integerVariable": "integer",
-    "decimalVariable": "decimal",
-    "booleanVariable": "boolean",
-    "dateTimeVariable": "dateTime",
-    "durationVariable": "duration",
-    "phoneNumberVariable": "phoneNumber",
-    "queueVariable": "queue",
-    "jsonVariable": "json",
-}
-_OBJECT_TYPES = frozenset({"queue", "json"})
-_SCOPES = ("task", "flow", "state")
+_SCOPES = ("task", "flow", "state", "common")
 
 
 class UndeclaredVariableError(ExpressionError):
     """An expression reads a Task/Flow/State variable the flow never declares (Archy would not publish it)."""
-
-
-def declaration_type(key: str) -> str | None:
-    """The Architect type of a `...Variable` declaration key, or None if it is not one we know."""
-    if key in _SCALAR_DECLARATIONS:
-        return _SCALAR_DECLARATIONS[key]
-    if key.endswith("CollectionVariable"):
-        return key[: -len("Variable")]  # stringCollectionVariable -> stringCollection
-    return None
-
-
-def is_collection(type_name: str) -> bool:
-    """True for "<type>Collection" type names."""
-    return type_name.lower().endswith("collection")
 
 
 def typed(value, type_name: str | None):
@@ -68,6 +42,9 @@ class CallInfo:
     remote_name: object = NOT_SET
     language: object = NOT_SET
     current_queue: object = NOT_SET  # a queue object {"name", "id"} for in-queue flows
+    estimated_wait_time: object = NOT_SET  # in-queue flows: Call.EstimatedWaitTime, a timedelta
+    position_in_queue: object = NOT_SET  # in-queue flows: Call.PositionInQueue, 1 = next
+    builtins: dict = field(default_factory=dict)  # other read-only built-ins by name (Email.Message.subject, ...)
     queue_ids: dict = field(default_factory=dict)  # queue name -> id, for `lit: {name: X}` queues
 
 
@@ -78,6 +55,7 @@ class FlowScope:
         self.call = call
         self.flow: dict[str, Variable] = {}
         self.task: dict[str, Variable] = {}
+        self.common: dict[str, Variable] = {}  # the running common module's Common.* variables
         # Read-only built-ins by case-folded name (RC-VARS: Call.Ani, Call.ConversationId, ...).
         self.builtins = {name.casefold(): value for name, value in builtins.items()}
         self.now = now
@@ -108,6 +86,8 @@ class FlowScope:
             return self.task
         if prefix in ("flow", "state"):
             return self.flow
+        if prefix == "common":
+            return self.common
         return None
 
     @staticmethod
@@ -120,7 +100,7 @@ class FlowScope:
         """Declare (or redeclare) a variable with its type and initial value."""
         table = self._table(name.casefold())
         if table is None:
-            raise ExpressionError(f"{name}: only Task., Flow. and State. variables can be declared")
+            raise ExpressionError(f"{name}: only Task., Flow., State. and Common. variables can be declared")
         if value is NOT_SET and type_name and is_collection(type_name):
             value = []  # a collection without an initial value is empty, not NOT_SET
         table[name.casefold()] = Variable(name, type_name, typed(value, type_name))
@@ -134,7 +114,7 @@ class FlowScope:
         key = name.casefold()
         table = self._table(key)
         if table is None:
-            raise ExpressionError(f"{name} is read-only (only Task., Flow. and State. variables can be set)")
+            raise ExpressionError(f"{name} is read-only (only Task., Flow., State. and Common. variables can be set)")
         variable = table.get(key)
         if variable is None:
             self.declare(name, type_name, value)
