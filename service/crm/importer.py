@@ -375,7 +375,7 @@ def _checked_chunks(chunks: Iterator[list], check: Callable, workers: int):
 
 def _valid_rows(
     rows: Iterator[tuple[int, Sequence[str]]],
-    check: Callable,
+    header: Callable[[Iterator], Callable],
     report: ImportReport,
     on_reject: Callable[[Rejected], None],
     on_progress: Callable[[Progress], None] | None,
@@ -383,7 +383,9 @@ def _valid_rows(
     started: float,
     workers: int,
 ):
-    """Yield valid rows in RowRules.columns order; report the rest. `rows` yields (line, fields), header read."""
+    """Yield valid rows in RowRules.columns order; report the rest. `rows` yields (line, fields), header first:
+    header(rows) reads and checks it when the first row is asked for (after the store's own checks)."""
+    check = header(rows)
     first_line: dict[str, int] = {}
     read = 0
     for results in _checked_chunks(_chunks(rows), check, workers):
@@ -437,7 +439,7 @@ def updated_columns(present: set[str], columns: Sequence[str]) -> list[str]:
     return [name for name in columns if name in derived and name != "customerId"]
 
 
-def _write_existing(db_path: Path, rows, report: ImportReport, rules: RowRules, present: set[str]) -> None:
+def _write_existing(db_path: Path, rows, report: ImportReport, rules: RowRules) -> None:
     """Upsert into an existing database in one transaction; readers keep seeing the old data until COMMIT."""
     connection = sqlite3.connect(db_path, isolation_level=None, timeout=10)
     try:
@@ -456,8 +458,10 @@ def _write_existing(db_path: Path, rows, report: ImportReport, rules: RowRules, 
             except FieldsMismatch as exc:
                 raise ImportFileError(f"{db_path}: {exc}") from None
             create_schema(connection, rules.custom)
-            upsert = _upsert_sql(rules.columns, updated_columns(present, rules.columns))
+            upsert = None
             for batch in _batches(rows, BATCH_ROWS):
+                # Built once the header is read (with the first rows): it names the columns the file has.
+                upsert = upsert or _upsert_sql(rules.columns, updated_columns(report.present_columns, rules.columns))
                 connection.executemany(upsert, batch)
                 report.imported += len(batch)
             if report.imported:
@@ -579,8 +583,8 @@ def import_rows(
     # closing(): on any failure the generators' finally blocks run now (closing the file, stopping workers).
     with contextlib.closing(iterator) if hasattr(iterator, "close") else contextlib.nullcontext(), \
             import_lock(db_path):
-        check = _read_header(iterator, rules, header_rules, report)
-        valid = _valid_rows(iterator, check, report, on_reject, on_progress, bytes_read, started, workers)
+        header = functools.partial(_read_header, rules=rules, header_rules=header_rules, report=report)
+        valid = _valid_rows(iterator, header, report, on_reject, on_progress, bytes_read, started, workers)
         with contextlib.closing(valid), _storage_errors(db_path):
             # Decided under the lock: two imports into a new path both saw "missing" before, and the
             # later rename replaced the first one's database (every import still exited 0).
@@ -588,7 +592,7 @@ def import_rows(
                 problem = database_problem(db_path)
                 if problem:
                     raise ImportFileError(f"{problem}; import into a new file or remove it")
-                _write_existing(db_path, valid, report, rules, set(report.present_columns))
+                _write_existing(db_path, valid, report, rules)
             else:
                 _write_fresh(db_path, valid, report, rules)
     report.seconds = time.perf_counter() - started
@@ -617,8 +621,8 @@ def validate_into(
     workers = workers if workers is not None else (os.cpu_count() or 1)
     iterator = iter(rows)
     with contextlib.closing(iterator) if hasattr(iterator, "close") else contextlib.nullcontext():
-        check = _read_header(iterator, rules, header_rules, report)
-        valid = _valid_rows(iterator, check, report, on_reject, on_progress, bytes_read, started, workers)
+        header = functools.partial(_read_header, rules=rules, header_rules=header_rules, report=report)
+        valid = _valid_rows(iterator, header, report, on_reject, on_progress, bytes_read, started, workers)
         with contextlib.closing(valid):
             write(valid, report)
     report.seconds = time.perf_counter() - started
