@@ -21,6 +21,10 @@ PREFIX = "COMPANION_"
 # Used only in demo mode, so trace ids stay stable across demo restarts; never valid outside demo mode.
 DEMO_TRACE_SECRET = "architect-companion-demo-secret-not-for-production"
 MIN_SECRET_LENGTH = 16
+# Backends that call a remote CRM over HTTP: the generic one and the vendor presets (service/crm/presets/).
+HTTP_BACKENDS = ("http", "salesforce", "hubspot", "zendesk", "dynamics")
+# Never shown by Settings.__repr__ (headers may carry API keys).
+SECRET_SETTINGS = ("api_keys", "trace_secret", "crm_auth_header", "database_url", "crm_headers", "crm_client_secret", "crm_token")
 # The SDK sends up to 512 spans per request by default. Encoding a batch is pure-Python work (tens of µs a
 # span) that a gevent worker does on its one event loop, holding every request it serves meanwhile: 64 keeps
 # each pause to a few milliseconds. OTEL_BSP_MAX_EXPORT_BATCH_SIZE still decides when set.
@@ -51,6 +55,20 @@ class Settings:
     fields: FieldsConfig = NO_CUSTOM_FIELDS
     crm_url_template: str = ""
     crm_auth_header: str = ""
+    # The generic http backend's request beyond its URL (service/crm/request_spec.py).
+    crm_method: str = "GET"
+    crm_body_template: str = ""
+    crm_headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # Vendor presets and OAuth 2.0 client credentials (service/crm/presets/, service/crm/oauth.py).
+    crm_base_url: str = ""
+    crm_client_id: str = ""
+    crm_client_secret: str = ""
+    crm_token: str = ""
+    crm_email: str = ""
+    crm_tenant: str = ""
+    crm_token_url: str = ""
+    crm_scope: str = ""
+    crm_api_version: str = ""
     crm_field_map: Mapping[str, str] = dataclasses.field(default_factory=dict)
     crm_record_path: str = ""
     crm_deadline_ms: int = 1500
@@ -84,13 +102,13 @@ class Settings:
         shown = {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.name not in ("api_keys", "trace_secret", "crm_auth_header", "database_url")
+            if f.name not in SECRET_SETTINGS
         }
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())}, secrets=<redacted>)"
 
     def __post_init__(self):
         if self.threads is None:
-            object.__setattr__(self, "threads", 32 if self.crm_backend == "http" else 16)
+            object.__setattr__(self, "threads", 32 if self.crm_backend in HTTP_BACKENDS else 16)
 
 
 class _CommaList(ma.fields.Field):
@@ -128,6 +146,18 @@ class _FieldMap(ma.fields.Field):
         return mapping
 
 
+class _Headers(ma.fields.Field):
+    """A JSON object {"Header-Name": "value"} of extra request headers."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from service.crm.request_spec import parse_headers
+
+        try:
+            return parse_headers(value)
+        except ValueError as exc:
+            raise ma.ValidationError(str(exc)) from None
+
+
 def _env(name: str) -> str:
     return PREFIX + name
 
@@ -151,7 +181,9 @@ class _SettingsSchema(ma.Schema):
     log_level = ma.fields.String(
         data_key=_env("LOG_LEVEL"), validate=ma.validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
     )
-    crm_backend = ma.fields.String(data_key=_env("CRM_BACKEND"), validate=ma.validate.OneOf(["sqlite", "http", "postgres"]))
+    crm_backend = ma.fields.String(
+        data_key=_env("CRM_BACKEND"), validate=ma.validate.OneOf(["sqlite", "postgres", *HTTP_BACKENDS])
+    )
     sqlite_path = ma.fields.String(data_key=_env("SQLITE_PATH"), validate=ma.validate.Length(min=1))
     database_url = ma.fields.String(data_key=_env("DATABASE_URL"))
     default_region = ma.fields.String(
@@ -163,6 +195,18 @@ class _SettingsSchema(ma.Schema):
     crm_url_template = ma.fields.String(data_key=_env("CRM_URL_TEMPLATE"))
     crm_auth_header = ma.fields.String(data_key=_env("CRM_AUTH_HEADER"))
     crm_field_map = _FieldMap(data_key=_env("CRM_FIELD_MAP"))
+    crm_method = ma.fields.String(data_key=_env("CRM_METHOD"), validate=ma.validate.OneOf(["GET", "POST"]))
+    crm_body_template = ma.fields.String(data_key=_env("CRM_BODY_TEMPLATE"))
+    crm_headers = _Headers(data_key=_env("CRM_HEADERS"))
+    crm_base_url = ma.fields.String(data_key=_env("CRM_BASE_URL"))
+    crm_client_id = ma.fields.String(data_key=_env("CRM_CLIENT_ID"))
+    crm_client_secret = ma.fields.String(data_key=_env("CRM_CLIENT_SECRET"))
+    crm_token = ma.fields.String(data_key=_env("CRM_TOKEN"))
+    crm_email = ma.fields.String(data_key=_env("CRM_EMAIL"))
+    crm_tenant = ma.fields.String(data_key=_env("CRM_TENANT"))
+    crm_token_url = ma.fields.String(data_key=_env("CRM_TOKEN_URL"))
+    crm_scope = ma.fields.String(data_key=_env("CRM_SCOPE"))
+    crm_api_version = ma.fields.String(data_key=_env("CRM_API_VERSION"))
     # Where the customer object sits in the CRM's answer (e.g. "records" or "$.data.contacts"); empty: the root.
     crm_record_path = ma.fields.String(data_key=_env("CRM_RECORD_PATH"))
     crm_deadline_ms = ma.fields.Integer(
@@ -214,9 +258,9 @@ class _SettingsSchema(ma.Schema):
 
     @ma.pre_load
     def _upper_log_level(self, data, **kwargs):
-        key = _env("LOG_LEVEL")
-        if key in data:
-            data = {**data, key: data[key].upper()}
+        for key in (_env("LOG_LEVEL"), _env("CRM_METHOD")):
+            if isinstance(data.get(key), str):
+                data = {**data, key: data[key].upper()}
         return data
 
 
@@ -415,6 +459,7 @@ def validate_settings(settings: Settings) -> None:
     if settings.crm_backend == "http":
         if not settings.crm_url_template:
             problems.append(f"{_env('CRM_URL_TEMPLATE')}: required when {_env('CRM_BACKEND')}=http")
+    if settings.crm_backend in HTTP_BACKENDS:
         if settings.crm_connect_timeout_ms >= settings.crm_deadline_ms:
             problems.append(
                 f"{_env('CRM_CONNECT_TIMEOUT_MS')}: must be below {_env('CRM_DEADLINE_MS')} "

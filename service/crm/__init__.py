@@ -1,5 +1,5 @@
-"""CRM backends: sqlite (embedded), postgres (shared by many instances) and http (the customer's own CRM),
-behind one interface (service.crm.base)."""
+"""CRM backends: sqlite (embedded), postgres (shared by many instances) and http (the customer's own CRM, or a
+vendor preset: salesforce, hubspot, zendesk, dynamics), behind one interface (service.crm.base)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import weakref
 
 from schemas.fields_file import NO_CUSTOM_FIELDS
+from service.config import HTTP_BACKENDS
 from service.config import ConfigError
 from service.config import Settings
 from service.crm.base import CrmBackend
@@ -55,7 +56,7 @@ def backend_problems(settings: Settings) -> list[str]:
             return []  # the fields file itself is at fault, and said so: comparing with no fields would mislead
         problem = fields_problem(settings.sqlite_path, settings.fields.fields)
         return [f"COMPANION_SQLITE_PATH: {problem}"] if problem else []
-    if settings.crm_backend == "http":
+    if settings.crm_backend in HTTP_BACKENDS:
         from service.crm.http import config_problems
 
         return config_problems(settings)
@@ -73,7 +74,7 @@ def build_backend(settings: Settings) -> CrmBackend:
     """
     if settings.crm_backend == "sqlite":
         return _sqlite_backend(settings)
-    if settings.crm_backend == "http":
+    if settings.crm_backend in HTTP_BACKENDS:
         from service.crm.http import HttpBackend
 
         return HttpBackend(settings)
@@ -84,7 +85,7 @@ def build_backend(settings: Settings) -> CrmBackend:
         backend.check_schema()
         return backend
     raise ConfigError(
-        f"COMPANION_CRM_BACKEND: unknown backend {settings.crm_backend!r}; expected sqlite, http or postgres"
+        f"COMPANION_CRM_BACKEND: unknown backend {settings.crm_backend!r}; expected sqlite, postgres or one of {', '.join(HTTP_BACKENDS)}"
     )
 
 
