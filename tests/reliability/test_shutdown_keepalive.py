@@ -51,8 +51,9 @@ def test_requests_sent_just_after_sigterm_on_kept_alive_connections_get_answers(
             sender.join(15)
         assert all(isinstance(r, tuple) for r in results), results
         assert all(status in (200, 503) for status, _ in results), results
-        # Whatever was answered during the drain tells the client not to reuse the connection.
-        assert all(connection == "close" for _, connection in results), results
+        # A 503 (the drain) tells the client not to reuse the connection. A 200 may still say keep-alive: the
+        # master forwards SIGTERM to the workers, so a request can be answered before its worker has it.
+        assert all(connection == "close" for status, connection in results if status == 503), results
         assert server.process.wait(25) == 0
     finally:
         server.stop()
