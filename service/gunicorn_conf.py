@@ -164,7 +164,8 @@ def _start_span_export(worker) -> None:
 
 
 def _flush_spans(worker) -> None:
-    recorder = _span_recorder(worker.wsgi)
+    # The master calls worker_exit too, for a worker it found already gone; its copy never loaded the app.
+    recorder = _span_recorder(getattr(worker, "wsgi", None))
     if recorder is not None:
         recorder.shutdown()
 

@@ -14,7 +14,8 @@ only. A NOT_SET conversation id or value goes to error handling, as Set Particip
 
 from __future__ import annotations
 
-from architect.runtime.flow.errors import CallEnded, FlowFailure, SimulationError
+from architect.runtime.flow.attributes import evaluate_attributes
+from architect.runtime.flow.errors import CallEnded, FlowFailure
 from architect.runtime.flow.outputs import branch
 from architect.runtime.flow.result import WORKFLOW_ENDED, Disposition
 from architect.runtime.flow.text import text_of
@@ -26,19 +27,7 @@ def set_conversation_data(runner, body, path):
     conversation = runner.value(body.get("conversationId"), f"{path}/conversationId", "string")
     if conversation is NOT_SET or conversation == "":
         raise FlowFailure("the conversation id is NOT_SET", f"{path}/conversationId")
-    written = {}
-    for index, item in enumerate(body.get("attributes") or []):
-        where = f"{path}/attributes[{index}]/attribute"
-        attribute = item.get("attribute") if isinstance(item, dict) else None
-        if not isinstance(attribute, dict):
-            raise SimulationError("an attribute is `- attribute: {name: ..., value: ...}`", where)
-        key = runner.value(attribute.get("name"), f"{where}/name", "string")
-        if key is NOT_SET or key == "":
-            raise FlowFailure("the attribute name is blank", f"{where}/name")
-        value = runner.value(attribute.get("value"), f"{where}/value", "string")
-        if value is NOT_SET:
-            raise FlowFailure(f"the value of attribute {key!r} is NOT_SET", f"{where}/value")
-        written[key] = value
+    written = evaluate_attributes(runner, body, path, noun="attribute")
     this_call = conversation == runner.call.conversation_id
     if this_call:
         runner.participant_data.update(written)
