@@ -20,6 +20,7 @@ CLIENTS = 8
 
 def test_requests_sent_just_after_sigterm_on_kept_alive_connections_get_answers(demo_db):
     server = GunicornServer({**demo_server_env(demo_db), "COMPANION_WORKERS": "2"}).start()
+    connections: list[http.client.HTTPConnection] = []
     try:
         parts = urlsplit(server.url)
         connections = [http.client.HTTPConnection(parts.hostname, parts.port, timeout=10) for _ in range(CLIENTS)]
@@ -56,5 +57,7 @@ def test_requests_sent_just_after_sigterm_on_kept_alive_connections_get_answers(
         assert all(connection == "close" for status, connection in results if status == 503), results
         assert server.process.wait(25) == 0
     finally:
+        for connection in connections:
+            connection.close()
         server.stop()
         server.log_path.unlink(missing_ok=True)
