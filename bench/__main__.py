@@ -9,6 +9,7 @@ import sys
 # name -> module in bench/ exposing run(); the order is the order they run in.
 BENCHMARKS = {
     "trace": "bench.trace",
+    "context": "bench.context",
     "action_runtime": "bench.action_runtime",
     "jsonpath": "bench.jsonpath",
     "flow_runner": "bench.flow_runner",
