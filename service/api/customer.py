@@ -16,6 +16,7 @@ from service.api import bp
 from service.api.docs import documented
 from service.api.trace import trace_for
 from service.body import load_body
+from service.compiled_loader import CompiledLoader
 from service.crm.base import Lookup
 from service.crm.keys import normalise_keys
 from service.crm.phones import PhoneError
@@ -28,9 +29,9 @@ from service.tracing import TraceContext
 
 log = logging.getLogger("companion.crm")
 
-_customer_query = CustomerQuery()
+_customer_query = CompiledLoader(CustomerQuery())
 _customer_response = CustomerResponse()
-_context_request = ContextRequest()
+_context_request = CompiledLoader(ContextRequest())
 _NO_LOOKUP = Lookup(record=None, source="none", outcome="miss")
 # Every customer key with its default, in the schema's order, from the schema itself. Answers are built on
 # it instead of a marshmallow dump (the largest cost of a lookup): backends already return typed records
