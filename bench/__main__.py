@@ -19,6 +19,7 @@ BENCHMARKS = {
     "crm_import": "bench.crm_import",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
+    "hot_path": "bench.hot_path",
     "slow_clients": "bench.slow_clients",
     "scenarios": "bench.scenarios",
     "tracing": "bench.tracing",
