@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 
@@ -14,6 +13,7 @@ from schemas import CustomerQuery
 from schemas import CustomerResponse
 from service.api import bp
 from service.api.docs import documented
+from service.api.trace import trace_answer
 from service.api.trace import trace_for
 from service.body import load_body
 from service.compiled_loader import CompiledLoader
@@ -25,7 +25,6 @@ from service.logs import log_fields
 from service.logs import mask_phone
 from service.logs import mask_pii
 from service.metrics import observe_crm
-from service.tracing import TraceContext
 
 log = logging.getLogger("companion.crm")
 
@@ -38,8 +37,6 @@ _NO_LOOKUP = Lookup(record=None, source="none", outcome="miss")
 # (service.crm.base.Lookup), so a dump would only fill the defaults in.
 _CUSTOMER_DEFAULTS = _customer_response.dump({})
 ERRORS = (400, 401, 413, 415, 500, 503)
-# asdict() deep-copies through every field; the trace ids are flat strings.
-_TRACE_FIELDS = tuple(field.name for field in dataclasses.fields(TraceContext))
 
 
 def phone_message(error: PhoneError) -> str:
@@ -122,4 +119,4 @@ def context():
     else:
         log_fields().setdefault("crm.skipped", "no lookup key given")
         result = _NO_LOOKUP
-    return {**{name: getattr(trace, name) for name in _TRACE_FIELDS}, **customer_fields(result)}
+    return {**trace_answer(trace), **customer_fields(result)}
