@@ -16,7 +16,9 @@ BENCHMARKS = {
     "customer": "bench.customer",
     "customer_http": "bench.customer_http",
     "customer_postgres": "bench.customer_postgres",
+    "postgres_lookup": "bench.postgres_lookup",
     "crm_import": "bench.crm_import",
+    "crm_import_fields": "bench.crm_import_fields",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
     "hot_path": "bench.hot_path",
@@ -32,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     # No `choices=`: with nargs="*", Python 3.11's argparse rejects an empty list against them.
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: {', '.join(DEFAULT)})")
+    parser.add_argument("--preset", choices=("salesforce", "hubspot", "zendesk", "dynamics"),
+                        help="customer_http: also load a CRM preset against its local stand-in")
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
@@ -39,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     missed = []
     for name in args.names or DEFAULT:
         print(f"\n== {name} ==", flush=True)
-        result = importlib.import_module(BENCHMARKS[name]).run()
+        options = {"preset": args.preset} if args.preset and name == "customer_http" else {}
+        result = importlib.import_module(BENCHMARKS[name]).run(**options)
         if isinstance(result, dict) and result.get("met") is False:
             missed.append(name)
     if missed:

@@ -242,24 +242,9 @@ def compare_in_turns(
 ) -> tuple[LoadResult, ...]:
     """Load `path` on one gunicorn per side (label, env, app or None for the service), taking turns as
     compare_with_baseline describes; one combined LoadResult per side, in order."""
-    servers = []
-    try:
-        for _label, env, app in sides:
-            servers.append(serve(env, app=app))
-        urls = [f"{server.url}{path}" for server in servers]
-        for url in urls:
-            warm_up(url, bodies)
-        runs: list[list[LoadResult]] = [[] for _ in sides]
-        for _ in range(rounds):
-            for side, url in enumerate(urls):
-                runs[side].append(run_load(url, bodies, connections=connections, seconds=max(2.0, seconds / rounds),
-                                           label=sides[side][0]))
-    finally:
-        for server in servers:
-            server.stop()
-            Path(server.log_path).unlink(missing_ok=True)
+    runs = compare_sides(path, bodies, sides, connections=connections, seconds=seconds, rounds=rounds)
     print("per-round ratios: " + ", ".join(f"{s.rps / b.rps:.2f}" for s, b in zip(runs[0], runs[-1]) if b.rps))
-    return tuple(_combine(side) for side in runs)
+    return tuple(combine_rounds(side) for side in runs)
 
 
 def _combine(results: list[LoadResult]) -> LoadResult:

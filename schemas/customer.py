@@ -4,6 +4,8 @@ import marshmallow as ma
 
 from schemas.base import RequestSchema
 from schemas.base import ResponseSchema
+from schemas.record import BUILTIN_FIELDS
+from schemas.record import RecordField
 
 KEY_MAX_LENGTH = 256
 LOOKUP_KEYS = ("phone", "customerId", "email", "accountNumber")
@@ -49,8 +51,8 @@ class CustomerQuery(CustomerKeys):
             )
 
 
-class CustomerResponse(ResponseSchema):
-    """Output of POST /v1/customer: every field always present, defaults on a miss."""
+class _LookupOutcome(ResponseSchema):
+    """What the API says about the lookup itself, before the record's fields."""
 
     class Meta(ResponseSchema.Meta):
         title = "Customer"
@@ -74,33 +76,39 @@ class CustomerResponse(ResponseSchema):
             "description": "Where the fields came from: sqlite, postgres, http, cache or none.",
         },
     )
-    customerId = ma.fields.String(dump_default="", metadata={"title": "Customer id", "description": "CRM customer id."})
-    firstName = ma.fields.String(dump_default="", metadata={"title": "First name", "description": "Given name."})
-    lastName = ma.fields.String(dump_default="", metadata={"title": "Last name", "description": "Family name."})
-    displayName = ma.fields.String(
-        dump_default="", metadata={"title": "Display name", "description": "Name to greet or show the agent."}
-    )
-    email = ma.fields.String(dump_default="", metadata={"title": "E-mail", "description": "E-mail address."})
-    phone = ma.fields.String(dump_default="", metadata={"title": "Phone", "description": "Phone number in E.164."})
-    accountNumber = ma.fields.String(
-        dump_default="", metadata={"title": "Account number", "description": "Account number."}
-    )
-    tier = ma.fields.String(
-        dump_default="", metadata={"title": "Tier", "description": "Service tier, e.g. standard, gold, platinum."}
-    )
-    segment = ma.fields.String(dump_default="", metadata={"title": "Segment", "description": "Customer segment."})
-    preferredLanguage = ma.fields.String(
-        dump_default="", metadata={"title": "Preferred language", "description": "BCP 47 language tag, e.g. en-US."}
-    )
-    priority = ma.fields.Integer(
-        dump_default=0,
-        metadata={"title": "Priority", "description": "Routing priority 0-100.", "minimum": 0, "maximum": 100},
-    )
-    vip = ma.fields.Boolean(dump_default=False, metadata={"title": "VIP", "description": "VIP customer."})
-    openCases = ma.fields.Integer(
-        dump_default=0, metadata={"title": "Open cases", "description": "Number of open support cases."}
-    )
-    lastContactAt = ma.fields.String(
-        dump_default="",
-        metadata={"title": "Last contact", "description": "Last contact time, ISO-8601 UTC, or empty."},
-    )
+
+
+def response_field(field: RecordField) -> ma.fields.Field:
+    """The response (and data-action output contract) field of a record field, with its default."""
+    metadata = {"title": field.title, "description": field.description}
+    # Bounds are documented for a scale and for custom fields; the other built-in fields' contracts are
+    # published as they are, and Genesys cannot change a published action's contract.
+    if field.type == "integer" and (field.scale or not field.builtin):
+        metadata.update(
+            {key: value for key, value in (("minimum", field.minimum), ("maximum", field.maximum)) if value is not None}
+        )
+    kind = {"string": ma.fields.String, "integer": ma.fields.Integer, "boolean": ma.fields.Boolean}[field.type]
+    return kind(dump_default=field.default, metadata=metadata)
+
+
+CustomerResponse = type(
+    "CustomerResponse",
+    (_LookupOutcome,),
+    {
+        "__doc__": "Output of POST /v1/customer: every field always present, defaults on a miss.",
+        "__module__": __name__,
+        **{field.name: response_field(field) for field in BUILTIN_FIELDS},
+    },
+)
+
+
+def with_custom_fields(schema: type[ma.Schema], custom: tuple[RecordField, ...]) -> type[ma.Schema]:
+    """A subclass of a response schema with the custom fields after its own; the schema itself when there are none.
+
+    The subclass keeps the name, title and description, so /openapi.json and the contracts read the same.
+    """
+    if not custom:
+        return schema
+    attrs = {field.name: response_field(field) for field in custom}
+    attrs["Meta"] = type("Meta", (schema.Meta,), {})
+    return type(schema.__name__, (schema,), attrs)

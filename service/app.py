@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings = dataclasses.replace(settings, api_keys=(generated_key,))
 
     from service import api
+    from service.api.customer import customer_defaults
     from service import crm
     from service import health
     from service import metrics
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.extensions["companion.settings"] = settings
+    app.extensions["companion.customer_defaults"] = customer_defaults(settings.fields.fields)
     # Only a key generated here may be printed; configured keys are secrets even in demo mode.
     app.extensions["companion.generated_key"] = generated_key
     crm.init_app(app, settings)
@@ -65,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(api.bp)
-    app.extensions["companion.openapi"] = build_openapi(app, _version())
+    app.extensions["companion.openapi"] = build_openapi(app, _version(), settings.fields.fields)
     if settings.otlp_traces_endpoint:
         # Imported only here: with tracing off, not even the OpenTelemetry SDK is loaded.
         from service import spans

@@ -12,10 +12,19 @@ from pathlib import Path
 
 import marshmallow as ma
 
+from schemas.fields_file import NO_CUSTOM_FIELDS
+from schemas.fields_file import FieldsConfig
+from schemas.fields_file import FieldsFileError
+from schemas.fields_file import load_fields_file
+
 PREFIX = "COMPANION_"
 # Used only in demo mode, so trace ids stay stable across demo restarts; never valid outside demo mode.
 DEMO_TRACE_SECRET = "architect-companion-demo-secret-not-for-production"
 MIN_SECRET_LENGTH = 16
+# Backends that call a remote CRM over HTTP: the generic one and the vendor presets (service/crm/presets/).
+HTTP_BACKENDS = ("http", "salesforce", "hubspot", "zendesk", "dynamics")
+# Never shown by Settings.__repr__ (headers may carry API keys).
+SECRET_SETTINGS = ("api_keys", "trace_secret", "crm_auth_header", "database_url", "crm_headers", "crm_client_secret", "crm_token")
 # The SDK sends up to 512 spans per request by default. Encoding a batch is pure-Python work (tens of µs a
 # span) that a gevent worker does on its one event loop, holding every request it serves meanwhile: 64 keeps
 # each pause to a few milliseconds. OTEL_BSP_MAX_EXPORT_BATCH_SIZE still decides when set.
@@ -41,8 +50,25 @@ class Settings:
     database_url: str = ""
     default_region: str = "US"
     tiers: tuple[str, ...] = ("standard", "silver", "gold", "platinum")
+    # The custom customer fields of COMPANION_FIELDS_FILE (schemas/fields_file.py); none by default.
+    fields_file: Path | None = None
+    fields: FieldsConfig = NO_CUSTOM_FIELDS
     crm_url_template: str = ""
     crm_auth_header: str = ""
+    # The generic http backend's request beyond its URL (service/crm/request_spec.py).
+    crm_method: str = "GET"
+    crm_body_template: str = ""
+    crm_headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # Vendor presets and OAuth 2.0 client credentials (service/crm/presets/, service/crm/oauth.py).
+    crm_base_url: str = ""
+    crm_client_id: str = ""
+    crm_client_secret: str = ""
+    crm_token: str = ""
+    crm_email: str = ""
+    crm_tenant: str = ""
+    crm_token_url: str = ""
+    crm_scope: str = ""
+    crm_api_version: str = ""
     crm_field_map: Mapping[str, str] = dataclasses.field(default_factory=dict)
     crm_record_path: str = ""
     crm_deadline_ms: int = 1500
@@ -76,13 +102,13 @@ class Settings:
         shown = {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.name not in ("api_keys", "trace_secret", "crm_auth_header", "database_url")
+            if f.name not in SECRET_SETTINGS
         }
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())}, secrets=<redacted>)"
 
     def __post_init__(self):
         if self.threads is None:
-            object.__setattr__(self, "threads", 32 if self.crm_backend == "http" else 16)
+            object.__setattr__(self, "threads", 32 if self.crm_backend in HTTP_BACKENDS else 16)
 
 
 class _CommaList(ma.fields.Field):
@@ -120,6 +146,18 @@ class _FieldMap(ma.fields.Field):
         return mapping
 
 
+class _Headers(ma.fields.Field):
+    """A JSON object {"Header-Name": "value"} of extra request headers."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from service.crm.request_spec import parse_headers
+
+        try:
+            return parse_headers(value)
+        except ValueError as exc:
+            raise ma.ValidationError(str(exc)) from None
+
+
 def _env(name: str) -> str:
     return PREFIX + name
 
@@ -143,7 +181,9 @@ class _SettingsSchema(ma.Schema):
     log_level = ma.fields.String(
         data_key=_env("LOG_LEVEL"), validate=ma.validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
     )
-    crm_backend = ma.fields.String(data_key=_env("CRM_BACKEND"), validate=ma.validate.OneOf(["sqlite", "http", "postgres"]))
+    crm_backend = ma.fields.String(
+        data_key=_env("CRM_BACKEND"), validate=ma.validate.OneOf(["sqlite", "postgres", *HTTP_BACKENDS])
+    )
     sqlite_path = ma.fields.String(data_key=_env("SQLITE_PATH"), validate=ma.validate.Length(min=1))
     database_url = ma.fields.String(data_key=_env("DATABASE_URL"))
     default_region = ma.fields.String(
@@ -151,9 +191,22 @@ class _SettingsSchema(ma.Schema):
         validate=ma.validate.Regexp(r"^[A-Z]{2}$", error="must be an ISO 3166-1 alpha-2 region such as US or GB"),
     )
     tiers = _CommaList(data_key=_env("TIERS"))
+    fields_file = ma.fields.String(data_key=_env("FIELDS_FILE"), validate=ma.validate.Length(min=1))
     crm_url_template = ma.fields.String(data_key=_env("CRM_URL_TEMPLATE"))
     crm_auth_header = ma.fields.String(data_key=_env("CRM_AUTH_HEADER"))
     crm_field_map = _FieldMap(data_key=_env("CRM_FIELD_MAP"))
+    crm_method = ma.fields.String(data_key=_env("CRM_METHOD"), validate=ma.validate.OneOf(["GET", "POST"]))
+    crm_body_template = ma.fields.String(data_key=_env("CRM_BODY_TEMPLATE"))
+    crm_headers = _Headers(data_key=_env("CRM_HEADERS"))
+    crm_base_url = ma.fields.String(data_key=_env("CRM_BASE_URL"))
+    crm_client_id = ma.fields.String(data_key=_env("CRM_CLIENT_ID"))
+    crm_client_secret = ma.fields.String(data_key=_env("CRM_CLIENT_SECRET"))
+    crm_token = ma.fields.String(data_key=_env("CRM_TOKEN"))
+    crm_email = ma.fields.String(data_key=_env("CRM_EMAIL"))
+    crm_tenant = ma.fields.String(data_key=_env("CRM_TENANT"))
+    crm_token_url = ma.fields.String(data_key=_env("CRM_TOKEN_URL"))
+    crm_scope = ma.fields.String(data_key=_env("CRM_SCOPE"))
+    crm_api_version = ma.fields.String(data_key=_env("CRM_API_VERSION"))
     # Where the customer object sits in the CRM's answer (e.g. "records" or "$.data.contacts"); empty: the root.
     crm_record_path = ma.fields.String(data_key=_env("CRM_RECORD_PATH"))
     crm_deadline_ms = ma.fields.Integer(
@@ -193,6 +246,8 @@ class _SettingsSchema(ma.Schema):
     def _normalise(self, data, **kwargs):
         if "sqlite_path" in data:
             data["sqlite_path"] = Path(data["sqlite_path"])
+        if "fields_file" in data:
+            data["fields_file"] = Path(data["fields_file"])
         if "metrics_dir" in data:
             data["metrics_dir"] = Path(data["metrics_dir"])
         if "log_level" in data:
@@ -203,9 +258,9 @@ class _SettingsSchema(ma.Schema):
 
     @ma.pre_load
     def _upper_log_level(self, data, **kwargs):
-        key = _env("LOG_LEVEL")
-        if key in data:
-            data = {**data, key: data[key].upper()}
+        for key in (_env("LOG_LEVEL"), _env("CRM_METHOD")):
+            if isinstance(data.get(key), str):
+                data = {**data, key: data[key].upper()}
         return data
 
 
@@ -259,12 +314,28 @@ def read_settings(environ: Mapping[str, str] | None = None, **overrides) -> tupl
         problems.extend(str(exc).splitlines())
     values["otlp_batch_size"] = otlp_batch_size(environ)
     values.update(overrides)
+    if values.get("fields_file") is not None and "fields" not in overrides:
+        try:
+            values["fields"] = read_fields_file(values["fields_file"])
+        except ConfigError as exc:
+            problems.extend(str(exc).splitlines())
     settings = Settings(**values)
     try:
         validate_settings(settings)
     except ConfigError as exc:
         problems.extend(str(exc).splitlines())
     return settings, problems
+
+
+def read_fields_file(path: Path) -> FieldsConfig:
+    """The custom fields of a fields file.
+
+    :raise ConfigError: one line per problem, each naming COMPANION_FIELDS_FILE and the file.
+    """
+    try:
+        return load_fields_file(path)
+    except FieldsFileError as exc:
+        raise ConfigError("\n".join(f"{_env('FIELDS_FILE')}: {line}" for line in str(exc).splitlines())) from None
 
 
 # OpenTelemetry's own variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
@@ -359,6 +430,10 @@ def otlp_traces_endpoint(environ: Mapping[str, str]) -> str:
     return endpoint
 
 
+# The PostgreSQL store keeps the built-in fields only, so far (service/crm/postgres_schema.py).
+POSTGRES_FIELDS_PROBLEM = "the postgres backend stores the built-in fields only, not those of a fields file"
+
+
 def validate_settings(settings: Settings) -> None:
     """Cross-field rules that a single variable cannot express.
 
@@ -384,6 +459,7 @@ def validate_settings(settings: Settings) -> None:
     if settings.crm_backend == "http":
         if not settings.crm_url_template:
             problems.append(f"{_env('CRM_URL_TEMPLATE')}: required when {_env('CRM_BACKEND')}=http")
+    if settings.crm_backend in HTTP_BACKENDS:
         if settings.crm_connect_timeout_ms >= settings.crm_deadline_ms:
             problems.append(
                 f"{_env('CRM_CONNECT_TIMEOUT_MS')}: must be below {_env('CRM_DEADLINE_MS')} "
@@ -400,6 +476,8 @@ def validate_settings(settings: Settings) -> None:
                 f"{_env('CRM_CONNECT_TIMEOUT_MS')}: must be below {_env('CRM_DEADLINE_MS')} "
                 f"({settings.crm_connect_timeout_ms} >= {settings.crm_deadline_ms})"
             )
+    if settings.crm_backend == "postgres" and settings.fields.fields:
+        problems.append(f"{_env('FIELDS_FILE')}: {POSTGRES_FIELDS_PROBLEM}; use the sqlite or http backend for them")
     if not settings.tiers:
         problems.append(f"{_env('TIERS')}: needs at least one tier")
     if problems:

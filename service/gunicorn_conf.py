@@ -4,7 +4,9 @@ Why these values: the service is I/O-bound (it waits on a CRM over HTTP, and on 
 requests), so each worker is a gevent worker: one greenlet per connection, however slowly it sends. A
 thread-pool worker (gthread) reads a request in a pool thread, so a few dozen sockets trickling a byte
 every 2 s took all 16 threads and legitimate requests timed out; with gevent 500 such sockets leave a
-legitimate request's p99 in milliseconds (bench/slow_clients.py, docs/deploying.md "Slow clients").
+legitimate request's p99 in milliseconds (bench/slow_clients.py, docs/deploying.md §8). Our subclass
+(service/gevent_worker.py) only spreads each connection's read deadline, so sockets opened together are
+not cut, and do not reconnect, together.
 gunicorn's own guidance: a buffering proxy in front, or an async worker (https://gunicorn.org/design).
 The worker count follows the cores so the CPU-bound part (JSON, HMAC, Flask) runs in parallel despite
 the GIL. Override with COMPANION_WORKERS (and COMPANION_BIND) without editing this file.
@@ -23,6 +25,7 @@ import tempfile
 
 from gunicorn import util as _gunicorn_util
 
+from service.config import read_settings
 from service.preflight import checked_settings
 from service.serving import when_ready as _announce
 from service.serving import write_json_error
@@ -32,37 +35,47 @@ from service.serving import write_json_error
 # Genesys data action reads the body of any answer as JSON. gunicorn has no setting for this page.
 _gunicorn_util.write_error = write_json_error
 
-# `gunicorn -c service/gunicorn_conf.py` without `companion serve` gets the same clean exit (status 2).
-_settings = checked_settings()
-
 # Prometheus multiprocess mode (service/metrics.py): every worker writes its samples to files in one
-# directory, which prometheus-client finds through this variable. It must be set before the app (and so
-# prometheus_client) is imported, which preload_app does below in this master process, and it must start
+# directory, which prometheus-client finds through this variable. It must be set before prometheus_client
+# is imported, and that happens as early as the start-up checks below (the http backend's checks import
+# its module, which records metrics), then in the app preload_app builds in this master. It must start
 # empty, or counters of a previous run come back. gunicorn re-runs this file on SIGHUP: the same master
 # then keeps its directory, so counters survive a reload like they survive a worker restart.
 _MULTIPROC_VAR = "PROMETHEUS_MULTIPROC_DIR"
 _MULTIPROC_OWNER_VAR = "ARCHITECT_COMPANION_METRICS_MASTER_PID"
 
 
-def _prepare_metrics_dir() -> None:
+def _prepare_metrics_dir(metrics_dir) -> None:
     if os.environ.get(_MULTIPROC_OWNER_VAR) == str(os.getpid()) and os.environ.get(_MULTIPROC_VAR):
         return
-    if _settings.metrics_dir is None:
+    if metrics_dir is None:
         path = tempfile.mkdtemp(prefix="companion-metrics-")
     else:
-        _settings.metrics_dir.mkdir(parents=True, exist_ok=True)
+        metrics_dir.mkdir(parents=True, exist_ok=True)
         # Only prometheus-client's own files: a mistyped COMPANION_METRICS_DIR must not cost anyone data.
-        for stale in _settings.metrics_dir.glob("*.db"):
+        for stale in metrics_dir.glob("*.db"):
             stale.unlink()
-        path = str(_settings.metrics_dir)
+        path = str(metrics_dir)
     os.environ[_MULTIPROC_VAR] = path
     os.environ[_MULTIPROC_OWNER_VAR] = str(os.getpid())
 
 
-_prepare_metrics_dir()
+def _remove_own_metrics_dir(metrics_dir) -> None:
+    if metrics_dir is None and os.environ.get(_MULTIPROC_OWNER_VAR) == str(os.getpid()):
+        shutil.rmtree(os.environ[_MULTIPROC_VAR], ignore_errors=True)
+
+
+_early, _early_problems = read_settings()
+_prepare_metrics_dir(None if _early_problems else _early.metrics_dir)
+try:
+    # `gunicorn -c service/gunicorn_conf.py` without `companion serve` gets the same clean exit (status 2).
+    _settings = checked_settings()
+except SystemExit:
+    _remove_own_metrics_dir(None if _early_problems else _early.metrics_dir)
+    raise
 
 bind = _settings.bind
-worker_class = "gevent"
+worker_class = "service.gevent_worker.SpreadDeadlineGeventWorker"
 # Connections per worker, slow ones included (gunicorn's default); past it a worker stops accepting.
 worker_connections = 1000
 workers = _settings.workers
@@ -151,7 +164,8 @@ def _start_span_export(worker) -> None:
 
 
 def _flush_spans(worker) -> None:
-    recorder = _span_recorder(worker.wsgi)
+    # The master calls worker_exit too, for a worker it found already gone; its copy never loaded the app.
+    recorder = _span_recorder(getattr(worker, "wsgi", None))
     if recorder is not None:
         recorder.shutdown()
 
@@ -183,5 +197,4 @@ def worker_int(worker):
 
 def on_exit(server):
     # A directory this master created for itself goes with it; a configured one is left for inspection.
-    if _settings.metrics_dir is None and os.environ.get(_MULTIPROC_OWNER_VAR) == str(os.getpid()):
-        shutil.rmtree(os.environ[_MULTIPROC_VAR], ignore_errors=True)
+    _remove_own_metrics_dir(_settings.metrics_dir)

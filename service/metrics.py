@@ -92,6 +92,13 @@ BREAKER_TRANSITIONS = Counter(
     "Times a worker's CRM circuit breaker entered a state.",
     ("state",),
 )
+# A CRM's 429 "too many requests": waited out when its Retry-After fits in the lookup's budget, else given up.
+THROTTLE_RESULTS = ("waited", "gave_up")
+CRM_THROTTLED = Counter(
+    "companion_crm_throttled_total",
+    "CRM answers of HTTP 429 with Retry-After, by what the lookup did (waited or gave_up).",
+    ("result",),
+)
 SPAN_EXPORT_RESULTS = ("exported", "failed")
 SPAN_EXPORTS = Counter(
     "companion_span_export_spans_total",
@@ -106,6 +113,8 @@ for _result in CACHE_RESULTS:
     CACHE_REQUESTS.labels(_result)
 for _state in BREAKER_STATES:
     BREAKER_TRANSITIONS.labels(_state)
+for _result in THROTTLE_RESULTS:
+    CRM_THROTTLED.labels(_result)
 
 # The breaker state this process last reported, to count transitions rather than repeated reports.
 _last_breaker_state = "closed"
@@ -124,6 +133,13 @@ def count_cache(result: str) -> None:
     if result not in CACHE_RESULTS:
         raise ValueError(f"unknown cache result {result!r}; expected hit or miss")
     CACHE_REQUESTS.labels(result).inc()
+
+
+def count_throttled(result: str) -> None:
+    """Record one 429 with Retry-After: "waited" or "gave_up"."""
+    if result not in THROTTLE_RESULTS:
+        raise ValueError(f"unknown throttle result {result!r}; expected waited or gave_up")
+    CRM_THROTTLED.labels(result).inc()
 
 
 def set_breaker_state(state: str) -> None:

@@ -8,8 +8,11 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
+from schemas import CustomerResponse
 from schemas import ErrorResponse
 from schemas import HealthResponse
+from schemas.customer import with_custom_fields
+from schemas.record import RecordField
 
 _ERROR_TEXT = {
     400: "Invalid input",
@@ -28,8 +31,9 @@ def _schema_name(schema) -> str:
     return cls.__name__
 
 
-def build_openapi(app: Flask, version: str) -> dict:
-    """Walk the app's URL map and document every view that carries api_doc metadata."""
+def build_openapi(app: Flask, version: str, custom: tuple[RecordField, ...] = ()) -> dict:
+    """Walk the app's URL map and document every view that carries api_doc metadata; customer responses carry
+    the custom fields too."""
     spec = APISpec(
         title="architect-companion",
         version=version,
@@ -59,9 +63,12 @@ def build_openapi(app: Flask, version: str) -> dict:
                     "content": {"application/json": {"schema": doc["request"]}},
                 }
             if doc["response"] is not None:
+                response = doc["response"]
+                if issubclass(response, CustomerResponse):
+                    response = with_custom_fields(response, custom)
                 operation["responses"]["200"] = {
                     "description": "OK",
-                    "content": {"application/json": {"schema": doc["response"]}},
+                    "content": {"application/json": {"schema": response}},
                 }
             for status in doc["errors"]:
                 operation["responses"][str(status)] = {

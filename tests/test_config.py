@@ -35,7 +35,7 @@ def test_api_keys_are_comma_separated_and_trimmed():
     [
         ("COMPANION_MAX_BODY_BYTES", "lots", "COMPANION_MAX_BODY_BYTES: Not a valid integer."),
         ("COMPANION_MAX_BODY_BYTES", "10", "COMPANION_MAX_BODY_BYTES: Must be greater than or equal to 256"),
-        ("COMPANION_CRM_BACKEND", "oracle", "COMPANION_CRM_BACKEND: Must be one of: sqlite, http, postgres."),
+        ("COMPANION_CRM_BACKEND", "oracle", "COMPANION_CRM_BACKEND: Must be one of: sqlite, postgres, http, salesforce, hubspot, zendesk, dynamics."),
         ("COMPANION_DEMO", "maybe", "COMPANION_DEMO: Not a valid boolean."),
         ("COMPANION_DEFAULT_REGION", "usa", "COMPANION_DEFAULT_REGION: must be an ISO 3166-1 alpha-2 region"),
         ("COMPANION_CRM_FIELD_MAP", "{not json", "COMPANION_CRM_FIELD_MAP: not valid JSON"),

@@ -18,6 +18,8 @@ from architect.export.options import DEFAULT_SERVICE_DEADLINE_MS
 from architect.export.options import DEFAULT_TIMEOUT_SECONDS
 from architect.export.options import ExportError
 from architect.export.options import make_options
+from schemas.fields_file import FieldsFileError
+from schemas.fields_file import load_fields_file
 
 
 # Not architect/: that folder holds the repository's committed artifacts, which only `--out architect` rewrites
@@ -55,6 +57,12 @@ DEFAULT_OUT = Path("companion-export")
     help="YAML or JSON file mapping context outputs to participant-data keys (replaces the defaults).",
 )
 @click.option(
+    "--fields",
+    "fields_file",
+    type=click.Path(dir_okay=False),
+    help="Fields file with your own customer fields: added to the actions' outputs and set as participant data.",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -62,10 +70,14 @@ DEFAULT_OUT = Path("companion-export")
     show_default=True,
     help="Folder to write data-actions/, terraform/ and flows/ into (created if missing).",
 )
-def export_command(base_url, auth, timeout_seconds, service_deadline_ms, attributes_file, out_dir):
-    """Write the data actions, Terraform and Archy flows generated from schemas/."""
+def export_command(base_url, auth, timeout_seconds, service_deadline_ms, attributes_file, fields_file, out_dir):
+    """Write the data actions, Terraform and Archy flows generated from schemas/ (and --fields FILE)."""
     try:
-        attributes = load_attribute_map(attributes_file, context_outputs()) if attributes_file else None
+        custom = load_fields_file(fields_file).fields if fields_file else ()
+    except FieldsFileError as exc:
+        raise click.UsageError("--fields: " + str(exc).replace("\n", "\n--fields: ")) from None
+    try:
+        attributes = load_attribute_map(attributes_file, context_outputs(custom)) if attributes_file else None
         options = make_options(
             base_url,
             auth=auth,
@@ -73,6 +85,8 @@ def export_command(base_url, auth, timeout_seconds, service_deadline_ms, attribu
             service_deadline_ms=service_deadline_ms,
             attributes=attributes,
             attributes_file=attributes_file,
+            custom=custom,
+            fields_file=fields_file,
         )
         files = generate_artifacts(options)
     except (ExportError, AttributeMapError) as exc:

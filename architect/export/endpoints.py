@@ -12,6 +12,8 @@ from schemas import CustomerQuery
 from schemas import CustomerResponse
 from schemas import TraceRequest
 from schemas import TraceResponse
+from schemas.customer import with_custom_fields
+from schemas.record import RecordField
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,3 +37,13 @@ CUSTOMER = Endpoint("customer", "Companion Get Customer", "/v1/customer", Custom
 CONTEXT = Endpoint("context", "Companion Get Call Context", "/v1/context", ContextRequest, ContextResponse)
 
 ENDPOINTS = (TRACE, CUSTOMER, CONTEXT)
+
+
+def endpoints_for(custom: tuple[RecordField, ...]) -> tuple[Endpoint, ...]:
+    """ENDPOINTS with the custom fields (a fields file's) added to the customer and context responses."""
+    return tuple(
+        dataclasses.replace(endpoint, response=with_custom_fields(endpoint.response, custom))
+        if issubclass(endpoint.response, CustomerResponse)
+        else endpoint
+        for endpoint in ENDPOINTS
+    )

@@ -11,24 +11,29 @@ from architect.export.attributes import validate_attribute_map
 from architect.export.data_actions import build_data_action
 from architect.export.data_actions import render_json
 from architect.export.endpoints import CONTEXT
-from architect.export.endpoints import ENDPOINTS
+from architect.export.endpoints import endpoints_for
 from architect.export.flows import render_flow_files
 from architect.export.options import ExportOptions
+from schemas.record import RecordField
 
 DATA_ACTIONS_DIR = "data-actions"
 TERRAFORM_DIR = "terraform"
 FLOWS_DIR = "flows"
 
 
-def context_outputs() -> dict[str, str]:
-    """Output name -> contract type of the context action, the names an attribute map may use."""
-    return flattened_outputs(contract_for(CONTEXT.response, "output"))
+def context_outputs(custom: tuple[RecordField, ...] = ()) -> dict[str, str]:
+    """Output name -> contract type of the context action (with the custom fields), the names an attribute map
+    may use."""
+    context = next(endpoint for endpoint in endpoints_for(custom) if endpoint.key == CONTEXT.key)
+    return flattened_outputs(contract_for(context.response, "output"))
 
 
 def generate_artifacts(options: ExportOptions) -> dict[str, str]:
     """Relative path -> file text for every artifact; the same options always give the same bytes."""
-    validate_attribute_map(options.attributes, context_outputs(), options.attributes_file or "attribute map")
-    actions = [(endpoint, build_data_action(endpoint, options)) for endpoint in ENDPOINTS]
+    validate_attribute_map(
+        options.attributes, context_outputs(options.custom), options.attributes_file or "attribute map"
+    )
+    actions = [(endpoint, build_data_action(endpoint, options)) for endpoint in endpoints_for(options.custom)]
     files: dict[str, str] = {}
     for endpoint, action in actions:
         files[f"{DATA_ACTIONS_DIR}/{endpoint.file_name}"] = render_json(action)
@@ -37,7 +42,7 @@ def generate_artifacts(options: ExportOptions) -> dict[str, str]:
     files[f"{TERRAFORM_DIR}/variables.tf"] = terraform.variables_tf(options)
     files[f"{TERRAFORM_DIR}/outputs.tf"] = terraform.outputs_tf(actions, options)
     files[f"{TERRAFORM_DIR}/terraform.tfvars.example"] = terraform.tfvars_example(options)
-    context_action = dict(actions)[CONTEXT]
+    context_action = next(action for endpoint, action in actions if endpoint.key == CONTEXT.key)
     flow_files = render_flow_files(
         options,
         context_action["contract"]["input"]["inputSchema"],

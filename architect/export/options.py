@@ -11,6 +11,7 @@ from typing import Literal
 from architect.base_url import BaseUrlError, check_base_url
 from architect.export.attributes import DEFAULT_ATTRIBUTES
 from architect.genesys.data_action_format import TIMEOUT_SECONDS
+from schemas.record import RecordField
 from service.config import Settings
 
 AUTH_MODES = ("basic", "bearer")
@@ -38,6 +39,9 @@ class ExportOptions:
     service_deadline_ms: int = DEFAULT_SERVICE_DEADLINE_MS
     attributes: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(DEFAULT_ATTRIBUTES))
     attributes_file: str | None = None  # as given on the command line, for the header comment only
+    # The custom fields of --fields FILE (schemas/fields_file.py), added to the customer and context actions.
+    custom: tuple[RecordField, ...] = ()
+    fields_file: str | None = None  # as given on the command line, for the header comment only
 
     def command_line(self) -> str:
         """The `companion export` command that reproduces these options (written into file headers)."""
@@ -48,6 +52,8 @@ class ExportOptions:
             parts += ["--service-deadline-ms", str(self.service_deadline_ms)]
         if self.attributes_file:
             parts += ["--attributes", self.attributes_file]
+        if self.fields_file:
+            parts += ["--fields", self.fields_file]
         return shlex.join(parts)
 
 
@@ -72,6 +78,8 @@ def make_options(
     service_deadline_ms: int = DEFAULT_SERVICE_DEADLINE_MS,
     attributes: Mapping[str, str] | None = None,
     attributes_file: str | None = None,
+    custom: tuple[RecordField, ...] = (),
+    fields_file: str | None = None,
 ) -> ExportOptions:
     """Validate raw export settings into ExportOptions; ExportError names the bad option."""
     if auth not in AUTH_MODES:
@@ -91,6 +99,16 @@ def make_options(
         auth=auth,  # type: ignore[arg-type]
         timeout_seconds=timeout_seconds,
         service_deadline_ms=service_deadline_ms,
-        attributes=dict(DEFAULT_ATTRIBUTES if attributes is None else attributes),
+        attributes=with_custom_attributes(DEFAULT_ATTRIBUTES if attributes is None else attributes, custom),
         attributes_file=attributes_file,
+        custom=tuple(custom),
+        fields_file=fields_file,
     )
+
+
+def with_custom_attributes(attributes: Mapping[str, str], custom: tuple[RecordField, ...]) -> dict[str, str]:
+    """The attribute map plus each custom field's participant-data key (unless the map already names the field)."""
+    result = dict(attributes)
+    for field in custom:
+        result.setdefault(field.name, field.attribute)
+    return result

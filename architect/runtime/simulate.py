@@ -57,6 +57,9 @@ def _call_extras(more: dict) -> dict:
                                      param_hint="--estimated-wait-time") from None
     if more["position_in_queue"] is not None:
         extras["position_in_queue"] = more["position_in_queue"]
+    inputs = _pairs(more["input_pairs"], "--flow-input")
+    if inputs:
+        extras["flow_inputs"] = inputs
     builtins = _pairs(more["builtin_pairs"], "--builtin")
     if builtins:
         extras["builtins"] = builtins
@@ -99,6 +102,8 @@ def _call_extras(more: dict) -> dict:
 @click.option("--position-in-queue", type=click.IntRange(min=1), help="In-queue flows: Call.PositionInQueue (1 = next).")
 @click.option("--builtin", "builtin_pairs", multiple=True, metavar="NAME=VALUE",
               help="Another read-only built-in's text value, e.g. Email.Message.subject=Refund. Repeatable.")
+@click.option("--flow-input", "input_pairs", multiple=True, metavar="NAME=VALUE",
+              help="A value for one of the flow's isInput variables (workflows: what the trigger passes). Repeatable.")
 @click.option("--common-module", "module_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="A common module flow file that callCommonModule runs (by its name). Repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as a JSON document.")

@@ -45,6 +45,7 @@ class PreparedFile:
     flow: Flow | None
     registry: ActionRegistry | None
     error: str | None = None
+    modules: list[Flow] = field(default_factory=list)  # the common modules callCommonModule runs
 
 
 def prepare(scenario_file: ScenarioFile) -> PreparedFile:
@@ -53,9 +54,14 @@ def prepare(scenario_file: ScenarioFile) -> PreparedFile:
         substitutions = read_options(scenario_file.options) if scenario_file.options else {}
         flow = load_flow(scenario_file.flow, substitutions)
         registry = ActionRegistry(scenario_file.actions)
+        modules = [load_flow(path, substitutions) for path in scenario_file.common_modules]
     except (FlowLoadError, ActionLookupError) as exc:
         return PreparedFile(scenario_file, None, None, str(exc))
-    return PreparedFile(scenario_file, flow, registry)
+    not_modules = [module.source for module in modules if module.kind != "commonModule"]
+    if not_modules:
+        return PreparedFile(scenario_file, None, None, f"{scenario_file.path}: commonModules: "
+                                                       f"{', '.join(not_modules)}: not a commonModule flow")
+    return PreparedFile(scenario_file, flow, registry, modules=modules)
 
 
 def conversation_id(scenario: Scenario) -> str:
@@ -71,7 +77,7 @@ def unknown_stubs(scenario: Scenario, registry: ActionRegistry) -> list[str]:
     return [name for name in scenario.stubs if action_key(name) not in known]
 
 
-def simulate_scenario(scenario: Scenario, flow: Flow, registry: ActionRegistry) -> FlowResult:
+def simulate_scenario(scenario: Scenario, flow: Flow, registry: ActionRegistry, modules=()) -> FlowResult:
     """Run the scenario's call; SimulationError (with .result) when the flow cannot be simulated further."""
     call = scenario.call
     service = scenario.service
@@ -80,6 +86,10 @@ def simulate_scenario(scenario: Scenario, flow: Flow, registry: ActionRegistry) 
     queue_ids = dict(call.get("queues") or {})
     if "currentQueue" in call:
         options["current_queue"] = {"name": call["currentQueue"], "id": queue_ids.get(call["currentQueue"])}
+    for key, source in (("estimated_wait_time", "estimatedWaitTime"), ("position_in_queue", "positionInQueue"),
+                        ("builtins", "builtins")):
+        if source in call:
+            options[key] = call[source]
     try:
         tables = {name: load_data_table(path) for name, path in (call.get("dataTables") or {}).items()}
     except DataTableError as exc:
@@ -90,7 +100,8 @@ def simulate_scenario(scenario: Scenario, flow: Flow, registry: ActionRegistry) 
                     participant_data=call.get("participantData") or {}, data_tables=tables,
                     unavailable_queues=call.get("unavailableQueues") or (), schedules=call.get("schedules") or {},
                     emergencies=call.get("emergencies") or (), queue_ids=queue_ids, now=call.get("now"),
-                    answer_action=StubbedActions(scenario.stubs, live=service is not None), **options)
+                    answer_action=StubbedActions(scenario.stubs, live=service is not None), common_modules=modules,
+                    **options)
 
 
 def run_scenario(scenario: Scenario, prepared: PreparedFile) -> ScenarioOutcome:
@@ -108,7 +119,7 @@ def run_scenario(scenario: Scenario, prepared: PreparedFile) -> ScenarioOutcome:
                                error=f"{scenario.yaml_path}.actions: no data action named {names} in {folder}; "
                                      f"actions there: {known}")
     try:
-        result = simulate_scenario(scenario, prepared.flow, prepared.registry)
+        result = simulate_scenario(scenario, prepared.flow, prepared.registry, prepared.modules)
     except SimulationError as exc:
         return ScenarioOutcome(scenario, ERROR, result=exc.result, error=f"the call could not be simulated: {exc}",
                                seconds=time.perf_counter() - started, flow=prepared.flow)

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 from architect.runtime.flow.registry import action_key
 from architect.runtime.flow.result import (DISCONNECTED, OUT_OF_INPUT, TRANSFERRED_TO_FLOW, TRANSFERRED_TO_QUEUE,
-                                           TRANSFERRED_TO_SECURE_FLOW, WAITING_IN_QUEUE, FlowResult)
+                                           TRANSFERRED_TO_SECURE_FLOW, TRANSFERRED_TO_VOICEMAIL, WAITING_IN_QUEUE,
+                                           FlowResult)
 
 # Scenario spelling -> the runner's disposition kind (and which field names the target).
 DISPOSITIONS = {"disconnect": (DISCONNECTED, None), "waitingInQueue": (WAITING_IN_QUEUE, None),
-                 "outOfInput": (OUT_OF_INPUT, None), "queue": (TRANSFERRED_TO_QUEUE, "queue"),
+                 "outOfInput": (OUT_OF_INPUT, None), "voicemail": (TRANSFERRED_TO_VOICEMAIL, None),
+                 "queue": (TRANSFERRED_TO_QUEUE, "queue"),
                  "flow": (TRANSFERRED_TO_FLOW, "flow"), "secureFlow": (TRANSFERRED_TO_SECURE_FLOW, "flow")}
 
 

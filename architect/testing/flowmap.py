@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from architect.genesys import flow_actions as act
 from architect.runtime.flow import Flow, FlowLoadError
 from architect.runtime.flow.outputs import branch
 
 # Actions after which the call never reaches the next action of the same list.
-_LEAVES = frozenset({"disconnect", "transferToFlow", "transferToFlowSecure", "jumpToTask", "jumpToMenu", "endTask",
-                     "loopNext", "loopExit"})
+_LEAVES = frozenset({act.DISCONNECT, act.TRANSFER_TO_FLOW, act.TRANSFER_TO_FLOW_SECURE, act.JUMP_TO_TASK,
+                     act.JUMP_TO_MENU, act.END_TASK, act.LOOP_NEXT, act.LOOP_EXIT, act.END_WORKFLOW})
 # Action -> its output paths. Each is a branch a call can take; the runner records the one taken in the step's
 # detail (outcome, or status for callData). Sources (docs/testing-flows.md §3): Call Data Action success/failure/
 # timeout, https://help.mypurecloud.com/articles/call-data-action/ ; Decision yes/no, https://help.mypurecloud.com/
@@ -23,12 +24,17 @@ _LEAVES = frozenset({"disconnect", "transferToFlow", "transferToFlowSecure", "ju
 # schedule-group-action ; Collect Input success/failure, https://help.mypurecloud.com/articles/collect-digits-data-
 # action/ ; Data Table Lookup: the found/notFound outputs the runner takes.
 _OUTPUTS = {
-    "decision": ("yes", "no"),
-    "callData": ("success", "failure", "timeout"),
-    "collectInput": ("success", "failure"),
-    "evaluateScheduleGroup": ("open", "closed", "holiday", "emergency"),
-    "dataTableLookup": ("found", "notFound"),
+    act.DECISION: ("yes", "no"),
+    act.CALL_DATA: ("success", "failure", "timeout"),
+    act.COLLECT_INPUT: ("success", "failure"),
+    act.EVALUATE_SCHEDULE_GROUP: ("open", "closed", "holiday", "emergency"),
+    act.DATA_TABLE_LOOKUP: ("found", "notFound"),
+    act.FIND_QUEUE: ("found", "notFound"),
 }
+# Transfers that end the call, or take their failure output when the target cannot take it.
+_TRANSFERS = frozenset({act.TRANSFER_TO_ACD, act.TRANSFER_TO_VOICEMAIL})
+# Reference kind -> the YAML path group the runner records (architect/runtime/flow/runner.py, _resolve).
+_GROUPS = {"task": "tasks/task", "menu": "menus/menu", "state": "states/state"}
 _CHOICE = re.compile(r"^(?P<menu>.*)/choices\[(?P<index>\d+)\]/[A-Za-z]+$")
 
 
@@ -79,11 +85,11 @@ def taken_branches(steps) -> set[tuple[str, str]]:
     """The (path, outcome) branches a call's steps took."""
     taken = set()
     for step in steps:
-        if step.kind in _OUTPUTS or step.kind == "switch":
-            outcome = step.detail.get("status") if step.kind == "callData" else step.detail.get("outcome")
+        if step.kind in _OUTPUTS or step.kind == act.SWITCH:
+            outcome = step.detail.get("status") if step.kind == act.CALL_DATA else step.detail.get("outcome")
             if outcome is not None:
                 taken.add((step.path, str(outcome)))
-        elif step.kind == "transferToAcd":
+        elif step.kind in _TRANSFERS:
             failed = str(step.detail.get("outcome", "")).startswith("failure")
             taken.add((step.path, "failure" if failed else "transferred"))
         elif step.kind == "menuChoice":
@@ -146,12 +152,12 @@ class _Builder:
             kind, ref_id, _body = self.flow.resolve_ref(ref, "")
         except FlowLoadError:
             return None  # a broken reference: `companion check` reports it; the graph leaves the edge out
-        return f"/{self.kind}/{'tasks/task' if kind == 'task' else 'menus/menu'}[{ref_id}]"
+        return f"/{self.kind}/{_GROUPS[kind]}[{ref_id}]"
 
     def build(self) -> None:
         root = self.flow.root
         start = self.node(self.map.start, "start", self.flow.name, f"{self.kind}: {self.flow.name}")
-        if self.kind == "inqueueCall":
+        if self.kind == "inqueueCall":  # as the runner: start-up actions, then the call waits in queue
             first = self.actions(root.get("startUpTaskActions") or [], f"/{self.kind}/startUpTaskActions",
                                  self.end(f"/{self.kind}/startUpTaskActions", "in queue: start-up actions repeat"))
             self.edge(start, first)
@@ -161,6 +167,8 @@ class _Builder:
             self.node(f"/{self.kind}/settingsErrorHandling", "errorHandling", None, "error handling")
         for ref, task in self.flow.tasks.items():
             self.task(f"/{self.kind}/tasks/task[{ref}]", task)
+        for ref, state in self.flow.states.items():  # message, email and chat flows: states run as tasks do
+            self.task(f"/{self.kind}/states/state[{ref}]", state, "state")
         for ref, menu in self.flow.menus.items():
             self.menu(f"/{self.kind}/menus/menu[{ref}]", ref, menu)
         # End nodes stand for "the list ran out"; one that no edge reaches (the list ends in a leaf) is dropped.
@@ -171,8 +179,8 @@ class _Builder:
     def end(self, owner: str, label: str = "end: the call is disconnected") -> str:
         return self.node(f"{owner}/end", "end", None, label)
 
-    def task(self, path: str, task: dict) -> None:
-        self.node(path, "task", task.get("name"))
+    def task(self, path: str, task: dict, kind: str = "task") -> None:
+        self.node(path, kind, task.get("name"))
         first = self.actions(task.get("actions") or [], f"{path}/actions", None, owner=path)
         self.edge(path, first)
 
@@ -233,7 +241,7 @@ class _Builder:
             outcomes = _OUTPUTS[kind]
             lists = [(branch(outputs, o), f"{path}/outputs/{o}/actions") for o in outcomes]
             self.outputs(path, kind, body, name, outcomes, after, lists)
-        elif kind == "switch":
+        elif kind == act.SWITCH:
             first_true = ((body.get("evaluate") or {}).get("firstTrue") or {})
             cases = [item.get("case") if isinstance(item, dict) else None for item in first_true.get("cases") or []]
             outcomes = [f"case {index}" for index in range(len(cases))] + ["default"]
@@ -242,27 +250,27 @@ class _Builder:
             lists.append(((first_true.get("default") or {}).get("actions") or [],
                           f"{path}/evaluate/firstTrue/default/actions"))
             self.outputs(path, kind, body, name, outcomes, after, lists)
-        elif kind == "transferToAcd":
+        elif kind in _TRANSFERS:
             # Transferred, or the failure output after the Failed Transfer Audio (https://help.mypurecloud.com/
             # articles/transfer-acd-action).
             self.map.branches.append(Branch(path, "transferred", f"{_label(kind, name)} -> transferred"))
             self.map.branches.append(Branch(path, "failure", f"{_label(kind, name)} -> failure"))
             first = self.actions(branch(outputs, "failure"), f"{path}/outputs/failure/actions", after)
             self.edge(path, first, "failure", (path, "failure"))
-        elif kind == "loop":
+        elif kind == act.LOOP:
             first = self.actions(branch(outputs, "loop"), f"{path}/outputs/loop/actions", path)
             if first != path:
                 self.edge(path, first, "loop")
             self.edge(path, after)
-        elif kind in ("jumpToTask", "callTask"):
-            self.edge(path, self.target_of(body.get("targetTaskRef")), "call" if kind == "callTask" else None)
-            if kind == "callTask":
+        elif kind in (act.JUMP_TO_TASK, act.CALL_TASK):
+            self.edge(path, self.target_of(body.get("targetTaskRef")), "call" if kind == act.CALL_TASK else None)
+            if kind == act.CALL_TASK:
                 for output, entry in (outputs or {}).items() if isinstance(outputs, dict) else ():
                     actions = entry.get("actions") if isinstance(entry, dict) else None
                     first = self.actions(actions, f"{path}/outputs/{output}/actions", after)
                     self.edge(path, first, f"returned {output}")
                 self.edge(path, after)
-        elif kind == "jumpToMenu":
+        elif kind == act.JUMP_TO_MENU:
             self.edge(path, self.target_of(body.get("targetMenuRef")))
         elif kind not in _LEAVES:
             self.edge(path, after)

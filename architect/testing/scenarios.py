@@ -64,6 +64,7 @@ class ScenarioFile:
     options: Path | None
     actions: Path | None
     scenarios: list[Scenario] = field(default_factory=list)
+    common_modules: list[Path] = field(default_factory=list)
 
 
 @functools.cache
@@ -123,6 +124,21 @@ def _instant(text: str, where: str, source: Path) -> dt.datetime:
     return moment.astimezone(dt.timezone.utc)
 
 
+def _duration(value, where: str, source: Path) -> dt.timedelta:
+    """Seconds (270) or ISO 8601 (PT4M30S), as `companion simulate --estimated-wait-time` takes it."""
+    from architect.runtime.flow.functions import to_duration
+    from architect.runtime.flow.values import EvaluationError
+
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return dt.timedelta(seconds=value)
+    try:
+        if isinstance(value, str):
+            return to_duration(None, value.strip())
+    except EvaluationError:
+        pass
+    raise ScenarioFileError(f"{source}: {where}: expected ISO 8601 (PT4M30S) or seconds (270), got {value!r}")
+
+
 def _stub(entry) -> Stub:
     if isinstance(entry, str):
         return Stub(entry)
@@ -166,6 +182,8 @@ def load_scenario_file(path: str | Path) -> ScenarioFile:
         flow=_relative(base, document["flow"], "flow", path, folder=False),
         options=_relative(base, document.get("options"), "options", path, folder=False),
         actions=_relative(base, document.get("actions"), "actions", path, folder=True),
+        common_modules=[_relative(base, module, f"commonModules[{index}]", path, folder=False)
+                        for index, module in enumerate(document.get("commonModules") or [])],
     )
     default_service = _service(document.get("service"), "service", path)
     seen: dict[str, int] = {}
@@ -181,6 +199,8 @@ def load_scenario_file(path: str | Path) -> ScenarioFile:
         call = dict(entry["call"])
         if "now" in call:
             call["now"] = _instant(call["now"], f"{where}.call.now", path)
+        if "estimatedWaitTime" in call:
+            call["estimatedWaitTime"] = _duration(call["estimatedWaitTime"], f"{where}.call.estimatedWaitTime", path)
         call["dataTables"] = {table: _relative(base, file, f"{where}.call.dataTables.{table}", path, folder=False)
                               for table, file in (call.get("dataTables") or {}).items()}
         stubs = {name: _stub(stub) for name, stub in (entry.get("actions") or {}).items()}

@@ -11,6 +11,8 @@ from schemas import ContextRequest
 from schemas import ContextResponse
 from schemas import CustomerQuery
 from schemas import CustomerResponse
+from schemas.customer import with_custom_fields
+from schemas.record import RecordField
 from service.api import bp
 from service.api.docs import documented
 from service.api.trace import trace_answer
@@ -35,8 +37,14 @@ _NO_LOOKUP = Lookup(record=None, source="none", outcome="miss")
 # Every customer key with its default, in the schema's order, from the schema itself. Answers are built on
 # it instead of a marshmallow dump (the largest cost of a lookup): backends already return typed records
 # (service.crm.base.Lookup), so a dump would only fill the defaults in.
+# The app's custom fields (COMPANION_FIELDS_FILE) are added by customer_defaults at start-up.
 _CUSTOMER_DEFAULTS = _customer_response.dump({})
 ERRORS = (400, 401, 413, 415, 500, 503)
+
+
+def customer_defaults(custom: tuple[RecordField, ...]) -> dict[str, object]:
+    """Every customer key with its default, in the response's order, the custom fields last."""
+    return with_custom_fields(CustomerResponse, custom)().dump({})
 
 
 def phone_message(error: PhoneError) -> str:
@@ -69,7 +77,8 @@ def customer_fields(result: Lookup) -> dict:
     if result.degraded and settings.degraded_as_503:
         raise ApiError.unavailable(f"The CRM could not answer: {result.reason or 'unavailable'}.")
     record = result.record or {}
-    fields = {name: record.get(name, default) for name, default in _CUSTOMER_DEFAULTS.items()}
+    defaults = current_app.extensions.get("companion.customer_defaults", _CUSTOMER_DEFAULTS)
+    fields = {name: record.get(name, default) for name, default in defaults.items()}
     fields.update(found=result.found, degraded=result.degraded, source=result.source)
     return fields
 

@@ -1,11 +1,13 @@
-"""CRM backends: sqlite (embedded), postgres (shared by many instances) and http (the customer's own CRM),
-behind one interface (service.crm.base)."""
+"""CRM backends: sqlite (embedded), postgres (shared by many instances) and http (the customer's own CRM, or a
+vendor preset: salesforce, hubspot, zendesk, dynamics), behind one interface (service.crm.base)."""
 
 from __future__ import annotations
 
 import logging
 import weakref
 
+from schemas.fields_file import NO_CUSTOM_FIELDS
+from service.config import HTTP_BACKENDS
 from service.config import ConfigError
 from service.config import Settings
 from service.crm.base import CrmBackend
@@ -19,16 +21,21 @@ def _sqlite_backend(settings: Settings) -> CrmBackend:
     from service.crm.demo import create_demo_database
     from service.crm.sqlite import SqliteBackend
     from service.crm.sqlite import database_problem
+    from service.crm.sqlite import fields_problem
 
     path = settings.sqlite_path
+    custom = settings.fields.fields
     if settings.demo and not path.exists():
         # `make serve` from a fresh clone: the demo needs customers to find.
-        count = create_demo_database(path)
+        count = create_demo_database(path, custom=custom)
         log.info("created the demo CRM database", extra={"path": str(path), "customers": count})
     problem = database_problem(path)
     if problem:
         raise ConfigError(f"COMPANION_SQLITE_PATH: {problem}; {_HOW_TO_CREATE}")
-    return SqliteBackend(path)
+    problem = fields_problem(path, custom)
+    if problem:
+        raise ConfigError(f"COMPANION_SQLITE_PATH: {problem}")
+    return SqliteBackend(path, custom)
 
 
 def backend_problems(settings: Settings) -> list[str]:
@@ -38,12 +45,18 @@ def backend_problems(settings: Settings) -> list[str]:
     """
     if settings.crm_backend == "sqlite":
         from service.crm.sqlite import database_problem
+        from service.crm.sqlite import fields_problem
 
         if settings.demo and not settings.sqlite_path.exists():
             return []
         problem = database_problem(settings.sqlite_path)
-        return [f"COMPANION_SQLITE_PATH: {problem}; {_HOW_TO_CREATE}"] if problem else []
-    if settings.crm_backend == "http":
+        if problem:
+            return [f"COMPANION_SQLITE_PATH: {problem}; {_HOW_TO_CREATE}"]
+        if settings.fields_file is not None and settings.fields is NO_CUSTOM_FIELDS:
+            return []  # the fields file itself is at fault, and said so: comparing with no fields would mislead
+        problem = fields_problem(settings.sqlite_path, settings.fields.fields)
+        return [f"COMPANION_SQLITE_PATH: {problem}"] if problem else []
+    if settings.crm_backend in HTTP_BACKENDS:
         from service.crm.http import config_problems
 
         return config_problems(settings)
@@ -61,7 +74,7 @@ def build_backend(settings: Settings) -> CrmBackend:
     """
     if settings.crm_backend == "sqlite":
         return _sqlite_backend(settings)
-    if settings.crm_backend == "http":
+    if settings.crm_backend in HTTP_BACKENDS:
         from service.crm.http import HttpBackend
 
         return HttpBackend(settings)
@@ -72,7 +85,7 @@ def build_backend(settings: Settings) -> CrmBackend:
         backend.check_schema()
         return backend
     raise ConfigError(
-        f"COMPANION_CRM_BACKEND: unknown backend {settings.crm_backend!r}; expected sqlite, http or postgres"
+        f"COMPANION_CRM_BACKEND: unknown backend {settings.crm_backend!r}; expected sqlite, postgres or one of {', '.join(HTTP_BACKENDS)}"
     )
 
 

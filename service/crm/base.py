@@ -17,7 +17,7 @@ OUTCOMES = ("hit", "miss", "error", "timeout", "breaker_open", "stale")
 class Lookup:
     """The answer of a backend for one lookup. Backends never raise for CRM faults: they answer degraded.
 
-    record:   our customer fields (names of schemas.CustomerResponse, minus found/degraded/source),
+    record:   our customer fields (schemas.record: the built-in fields and the fields file's),
               or None for "no such customer" / "no answer possible".
     source:   "sqlite", "postgres", "http", "cache" (a cached record served because the CRM failed) or "none".
     degraded: True when the CRM could not answer in time or failed, whatever `record` holds.

@@ -2,87 +2,81 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 
-import marshmallow as ma
-
-from schemas import CustomerResponse
+from schemas.record import BUILTIN_FIELDS
+from schemas.record import RecordField
+from schemas.record import to_bool as word_to_bool
+from schemas.record import to_utc_timestamp as text_to_utc_timestamp
 from service.crm.phones import PhoneError
 from service.crm.phones import normalise_phone
+from service.crm.text_rules import text_problem
 
-# Our record fields: the response fields minus what the API layer adds (found, degraded, source).
-RECORD_FIELDS = tuple(name for name in CustomerResponse().fields if name not in ("found", "degraded", "source"))
-_FIELD_TYPES = {name: type(field) for name, field in CustomerResponse().fields.items() if name in RECORD_FIELDS}
-
-PRIORITY_RANGE = (0, 100)
-_TRUE = {"true", "1", "yes", "y"}
-_FALSE = {"false", "0", "no", "n", ""}
-# Epoch numbers above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
-_EPOCH_MS_THRESHOLD = 1e11
 _INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
-# Epoch seconds have had 10 digits since 2001 (milliseconds 13); 8 digits are an ISO basic date (20240501).
-_EPOCH_TEXT = re.compile(r"^\d{10,}$")
 
 
 class Refused(ValueError):
     """A CRM value that cannot become our field; the message says why without repeating the value (PII)."""
 
 
-def coerce_record(raw: dict[str, object], *, tiers: tuple[str, ...], default_region: str) -> tuple[dict, list[str]]:
-    """Our record from ourField -> raw CRM value: every field present (defaults where absent, null or refused)
-    and one "field: reason" line per refused value."""
+def coerce_record(
+    raw: dict[str, object],
+    *,
+    tiers: tuple[str, ...],
+    default_region: str,
+    fields: tuple[RecordField, ...] = BUILTIN_FIELDS,
+) -> tuple[dict, list[str]]:
+    """Our record (`fields`, schemas.record) from ourField -> raw CRM value: every field present (defaults where
+    absent, null or refused) and one "field: reason" line per refused value."""
     record: dict[str, object] = {}
     problems: list[str] = []
-    for name in RECORD_FIELDS:
-        value = raw.get(name)
+    for field in fields:
+        value = raw.get(field.name)
         try:
-            record[name] = _default(name) if value is None else _coerce(name, value, tiers, default_region)
+            record[field.name] = field.default if value is None else _coerce(field, value, tiers, default_region)
         except Refused as exc:
-            record[name] = _default(name)
-            problems.append(f"{name}: {exc}")
+            record[field.name] = field.default
+            problems.append(f"{field.name}: {exc}")
     if not record["displayName"]:
         # Flows greet by displayName; a CRM that only has first and last names still gets a greeting.
         record["displayName"] = " ".join(part for part in (record["firstName"], record["lastName"]) if part)
     return record, problems
 
 
-def _default(name: str) -> object:
-    kind = _FIELD_TYPES[name]
-    if kind is ma.fields.Boolean:
-        return False
-    if kind is ma.fields.Integer:
-        return 0
-    return ""
-
-
-def _coerce(name: str, value: object, tiers: tuple[str, ...], default_region: str) -> object:
-    if name == "phone":
+def _coerce(field: RecordField, value: object, tiers: tuple[str, ...], default_region: str) -> object:
+    if field.type == "boolean":
+        return to_bool(value)
+    if field.type == "integer":
+        number = to_int(value)
+        low, high = field.bounds
+        if low <= number <= high:
+            return number
+        if field.scale:
+            # Clamped, not refused: a CRM on a wider scale still ranks its most important callers first,
+            # where refusing would drop them to the default, below everyone.
+            return min(high, max(low, number))
+        raise Refused("negative" if low == 0 and number < 0 else f"outside {low}..{high}")
+    if field.rule == "phone":
         return to_e164(to_text(value), default_region)
-    if name == "email":
-        return to_text(value).lower()
-    if name == "tier":
+    if field.rule == "email":
+        return safe_text(to_text(value)).lower()
+    if field.rule == "tier":
         tier = to_text(value).lower()
         if tier and tier not in tiers:
             raise Refused(f"not one of the configured tiers ({', '.join(tiers)})")
         return tier
-    if name == "lastContactAt":
+    if field.rule == "timestamp":
         return to_utc_timestamp(value)
-    if name == "priority":
-        # Clamped, not refused: a CRM on a wider scale still ranks its most important callers first,
-        # where refusing would drop them to 0, below everyone.
-        low, high = PRIORITY_RANGE
-        return min(high, max(low, to_int(value)))
-    kind = _FIELD_TYPES[name]
-    if kind is ma.fields.Boolean:
-        return to_bool(value)
-    if kind is ma.fields.Integer:
-        number = to_int(value)
-        if number < 0:
-            raise Refused("negative")
-        return number
-    return to_text(value)
+    return safe_text(to_text(value))
+
+
+def safe_text(text: str) -> str:
+    """text, if service.crm.text_rules lets it through (the CSV import applies the same rules)."""
+    problem = text_problem(text)
+    if problem:
+        raise Refused(problem)
+    return text
 
 
 def to_text(value: object) -> str:
@@ -112,17 +106,16 @@ def to_int(value: object) -> int:
 
 
 def to_bool(value: object) -> bool:
-    """true/false, 1/0, and the strings "true"/"false", "yes"/"no", "y"/"n", "1"/"0" (any case)."""
+    """true/false, 1/0, and schemas.record's true/false words (any case)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
+        try:
+            return word_to_bool(value)
+        except ValueError:
+            pass
     raise Refused(f"{_kind(value)} where a boolean was expected")
 
 
@@ -138,31 +131,13 @@ def to_e164(text: str, default_region: str) -> str:
 
 
 def to_utc_timestamp(value: object) -> str:
-    """ISO-8601 (any offset; none means UTC; a date alone is midnight) or epoch seconds/milliseconds
-    -> 2024-05-01T12:34:56Z."""
-    if isinstance(value, bool):
-        raise Refused("a boolean where a timestamp was expected")
-    if isinstance(value, (int, float)) or (isinstance(value, str) and _EPOCH_TEXT.match(value.strip())):
-        seconds = float(value)
-        if seconds > _EPOCH_MS_THRESHOLD:
-            seconds /= 1000
-        try:
-            moment = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            raise Refused("an epoch number out of range") from None
-    elif isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return ""
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise Refused("not an ISO-8601 timestamp") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.timezone.utc)
-    else:
+    """2024-05-01T12:34:56Z from ISO-8601 text or epoch seconds/milliseconds, by schemas.record's rule for dates."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise Refused(f"{_kind(value)} where a timestamp was expected")
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return text_to_utc_timestamp(value)
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
 
 
 def _kind(value: object) -> str:

@@ -8,18 +8,16 @@ failure answers degraded: the last good record from the cache (source "cache", o
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import email.utils
 import json
 import logging
-import re
 import socket
-import string
 import time
 from collections.abc import Callable
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from urllib.parse import quote
-from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -32,8 +30,16 @@ from service.crm.base import KEY_ORDER
 from service.crm.base import Lookup
 from service.crm.breaker import CircuitBreaker
 from service.crm.cache import TtlCache
-from service.crm.coerce import RECORD_FIELDS
+from schemas.record import record_fields
 from service.crm.coerce import coerce_record
+from service.crm.endpoint import build_endpoint
+from service.crm.endpoint import endpoint_problems
+from service.crm.endpoint import field_names
+from service.crm.oauth import ClientCredentialsToken
+from service.crm.oauth import TokenError
+from service.crm.request_spec import HEADER_NAME
+from service.crm.request_spec import OutgoingRequest
+from service.crm.request_spec import path_placeholders  # noqa: F401  (its tests import it from here)
 from service.crm.fieldmap import FieldMap
 from service.crm.fieldmap import PathError
 from service.crm.fieldmap import WrongShape
@@ -49,18 +55,29 @@ CREDENTIAL_STATUSES = frozenset({401, 403, 407})
 # it would only turn a fast failure into a timeout.
 RETRY_MIN_REMAINING_S = 0.1
 READ_CHUNK_BYTES = 64 * 1024
-# RFC 9110 §5.6.2 token: the characters allowed in a header name.
-_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 
 class _Failure(Exception):
     """One attempt failed; outcome is "error" or "timeout", reason is safe to log (no URL, no PII)."""
 
-    def __init__(self, outcome: str, reason: str, *, retryable: bool = False, breaker: bool = True):
+    def __init__(
+        self,
+        outcome: str,
+        reason: str,
+        *,
+        retryable: bool = False,
+        breaker: bool = True,
+        retry_after: float | None = None,
+        token_refused: str = "",
+    ):
         super().__init__(reason)
         self.outcome = outcome
         self.reason = reason
         self.retryable = retryable
+        # A 429's Retry-After in seconds: worth one wait if it fits in the budget.
+        self.retry_after = retry_after
+        # The OAuth token the CRM answered 401 to: worth one new token.
+        self.token_refused = token_refused
         # False for faults a caller cannot cause more of by calling more (a refused credential): they
         # answer degraded but must not open the breaker for everyone.
         self.breaker = breaker
@@ -78,37 +95,6 @@ class _Answer:
     rejected_status: int = 0  # the 4xx that made this a miss, for the log
 
 
-def template_placeholders(template: str) -> set[str]:
-    """The lookup keys a URL template uses, e.g. {"phone"} for https://crm/contacts?phone={phone}.
-
-    :raise ValueError: unknown placeholders, format specs or unbalanced braces.
-    """
-    names = set()
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise ValueError(f"is not a valid template ({exc}; write a literal brace as {{{{ or }}}})") from None
-    for _literal, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if name not in KEY_ORDER or spec or conversion:
-            raise ValueError(f"has the placeholder {{{name}}}; allowed: {', '.join('{' + k + '}' for k in KEY_ORDER)}")
-        names.add(name)
-    if not names:
-        raise ValueError(f"uses no lookup key; put one of {', '.join('{' + k + '}' for k in KEY_ORDER)} in it")
-    return names
-
-
-# RFC 3986 §3.3 / §5.2.4: a path segment "." or ".." is removed or climbs a level when the URL is resolved.
-DOT_SEGMENTS = frozenset({".", ".."})
-
-
-def path_placeholders(template: str) -> set[str]:
-    """The placeholders in the template's path (before any "?"), where a dot segment would move the URL."""
-    path_part = template.split("?", 1)[0].split("#", 1)[0]
-    return {name for _, name, _, _ in string.Formatter().parse(path_part) if name}
-
-
 def parse_auth_header(text: str) -> tuple[str, str] | None:
     """("Authorization", "Bearer xyz") from "Authorization: Bearer xyz"; None for an empty setting.
 
@@ -118,7 +104,7 @@ def parse_auth_header(text: str) -> tuple[str, str] | None:
         return None
     name, colon, value = text.partition(":")
     name, value = name.strip(), value.strip()
-    if not colon or not _HEADER_NAME.match(name) or not value:
+    if not colon or not HEADER_NAME.match(name) or not value:
         raise ValueError('must look like "Header-Name: value", e.g. "Authorization: Bearer <token>"')
     if any(c in value for c in "\r\n\0"):
         raise ValueError("must be one line")
@@ -126,25 +112,26 @@ def parse_auth_header(text: str) -> tuple[str, str] | None:
 
 
 def config_problems(settings: Settings) -> list[str]:
-    """One line per invalid HTTP-backend setting, naming its COMPANION_* variable."""
-    problems = []
-    template = settings.crm_url_template
-    if urlsplit(template).scheme not in ("http", "https") or not urlsplit(template).netloc:
-        problems.append("COMPANION_CRM_URL_TEMPLATE: must be an http:// or https:// URL with a host")
-    try:
-        template_placeholders(template)
-    except ValueError as exc:
-        problems.append(f"COMPANION_CRM_URL_TEMPLATE: {exc}")
+    """One line per invalid setting of the HTTP backend or its vendor preset, naming its COMPANION_* variable."""
+    problems = endpoint_problems(settings)
     try:
         parse_auth_header(settings.crm_auth_header)
     except ValueError as exc:
         problems.append(f"COMPANION_CRM_AUTH_HEADER: {exc}")
+    if settings.crm_backend == "http":
+        paths, record_path = {**settings.fields.paths, **settings.crm_field_map}, settings.crm_record_path
+    elif problems:
+        return problems  # a preset's paths need its settings
+    else:
+        endpoint = build_endpoint(settings)
+        paths, record_path = endpoint.field_paths, endpoint.record_path
+    names = field_names(settings)
     try:
-        FieldMap(RECORD_FIELDS, settings.crm_field_map)
+        FieldMap(names, paths)
     except PathError as exc:
         problems.append(f"COMPANION_CRM_FIELD_MAP: {exc}")
     try:
-        FieldMap(RECORD_FIELDS, {}, settings.crm_record_path)
+        FieldMap(names, {}, record_path)
     except PathError as exc:
         problems.append(f"COMPANION_CRM_RECORD_PATH: {exc}")
     return problems
@@ -159,14 +146,20 @@ class HttpBackend:
         problems = config_problems(settings)
         if problems:
             raise ConfigError("\n".join(problems))
-        self._template = settings.crm_url_template
-        self._placeholders = template_placeholders(self._template)
-        self._in_path = path_placeholders(self._template)
+        endpoint = build_endpoint(settings)
+        self._request = endpoint.request
+        self._credential_hint = endpoint.credential_hint
         self._headers = {"Accept": "application/json", "User-Agent": "architect-companion"}
         auth = parse_auth_header(settings.crm_auth_header)
         if auth:
             self._headers[auth[0]] = auth[1]
-        self._fields = FieldMap(RECORD_FIELDS, settings.crm_field_map, settings.crm_record_path)
+        names = field_names(settings)
+        self._field_paths = dict(endpoint.field_paths)
+        self._names = names
+        # One FieldMap per place a record can sit: a preset's lookup by id answers with the record itself.
+        self._field_maps = {endpoint.record_path: FieldMap(names, self._field_paths, endpoint.record_path)}
+        self._default_record_path = endpoint.record_path
+        self._record_fields = record_fields(settings.fields.fields)
         self._tiers = settings.tiers
         self._region = settings.default_region
         self._deadline_s = settings.crm_deadline_ms / 1000
@@ -192,6 +185,8 @@ class HttpBackend:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=workers, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        # The OAuth token, when the CRM needs one: cached for the process, fetched inside a lookup's deadline.
+        self.token = ClientCredentialsToken(endpoint.credentials, clock=clock) if endpoint.credentials else None
         # Fetches run on this pool so the caller can stop waiting at the deadline whatever the socket
         # is doing (DNS, a trickle of header bytes): the deadline is a promise to the call flow.
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crm-http")
@@ -202,22 +197,24 @@ class HttpBackend:
         """Find one customer in the remote CRM within the deadline; never raises for CRM faults."""
         started = self._clock()
         deadline = started + self._deadline_s
-        key = next((k for k in KEY_ORDER if keys.get(k) and k in self._placeholders), None)
+        usable = self._request.keys
+        key = next((k for k in KEY_ORDER if keys.get(k) and k in usable), None)
         if key is None:
             return Lookup(
                 None,
                 "none",
                 outcome="miss",
-                reason=f"the CRM URL template looks customers up by {', '.join(sorted(self._placeholders))}, "
+                reason=f"the CRM is looks customers up by {', '.join(k for k in KEY_ORDER if k in usable)}, "
                 f"which the request did not give",
             )
-        if key in self._in_path and keys[key] in DOT_SEGMENTS:
-            # "/customers/{customerId}" with ".." would be /customers/.. , i.e. /: another resource, our
-            # credentials included. No customer has such an id; answer "not found" without a call.
-            log.info("lookup key is a dot segment; not sent to the CRM", extra={"lookupKey": key})
-            return Lookup(None, "none", outcome="miss", reason=f"{key} {keys[key]!r} is not a usable path segment")
-        url = self._render(key, keys[key])
-        entry = self._cache.get(url)
+        request = self._request.build(key, keys[key])
+        if request is None:
+            # e.g. ".." in a URL path, or an id that cannot be the CRM's: no customer has it, and sending it
+            # could reach another resource with our credentials. Not found, without a call.
+            log.info("lookup key cannot be sent to the CRM; answered as not found", extra={"lookupKey": key})
+            return Lookup(None, "none", outcome="miss", reason=f"{key} {keys[key]!r} cannot be a key of this CRM")
+        cache_key = request.cache_key
+        entry = self._cache.get(cache_key)
         if entry is not None and entry.fresh:
             metrics.count_cache("hit")
             return Lookup(entry.record, "http", outcome="hit" if entry.record is not None else "miss")
@@ -225,10 +222,10 @@ class HttpBackend:
         if not self._breaker.allow():
             reason = self._breaker.open_reason() or "CRM circuit breaker open; a probe is in flight"
             return self._fallback(entry, "breaker_open", reason)
-        answer = self._wait_for(url, deadline)
+        answer = self._wait_for(request, deadline)
         if answer.outcome in ("hit", "miss"):
             self._breaker.record_success()
-            self._cache.put(url, answer.record)
+            self._cache.put(cache_key, answer.record)
             if answer.rejected_status:
                 log.info(
                     "CRM refused the lookup key; answered as not found",
@@ -255,6 +252,8 @@ class HttpBackend:
         """Stop the fetch threads and close pooled connections."""
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._session.close()
+        if self.token is not None:
+            self.token.close()
 
     # -- internals -----------------------------------------------------------------------------------
 
@@ -262,12 +261,6 @@ class HttpBackend:
     def breaker_state(self) -> str:
         """closed, half_open or open."""
         return self._breaker.state
-
-    def _render(self, key: str, value: str) -> str:
-        values = {name: "" for name in self._placeholders}
-        # safe="": "+" in E.164 and "@" in e-mail addresses must reach the CRM encoded, in a path or a query.
-        values[key] = quote(value, safe="")
-        return self._template.format_map(values)
 
     def _fallback(self, entry, outcome: str, reason: str) -> Lookup:
         if entry is not None and entry.record is not None:
@@ -278,9 +271,16 @@ class HttpBackend:
         metrics.set_breaker_state(state)
         log.warning("CRM circuit breaker %s", state.replace("_", "-"), extra={"breakerState": state})
 
-    def _wait_for(self, url: str, deadline: float) -> _Answer:
+    def _field_map(self, record_path: str | None) -> FieldMap:
+        path = self._default_record_path if record_path is None else record_path
+        fields = self._field_maps.get(path)
+        if fields is None:
+            fields = self._field_maps[path] = FieldMap(self._names, self._field_paths, path)
+        return fields
+
+    def _wait_for(self, request: OutgoingRequest, deadline: float) -> _Answer:
         try:
-            future = self._executor.submit(self._fetch, url, deadline)
+            future = self._executor.submit(self._fetch, request, deadline)
         except RuntimeError:
             return _Answer("error", reason="CRM backend is closed")
         try:
@@ -289,32 +289,72 @@ class HttpBackend:
             future.cancel()
             return _Answer("timeout", reason=f"CRM gave no answer within {self._deadline_s * 1000:.0f} ms")
 
-    def _fetch(self, url: str, deadline: float) -> _Answer:
-        """Runs on the fetch pool: one attempt, a second one if it may help and time allows."""
+    def _fetch(self, request: OutgoingRequest, deadline: float) -> _Answer:
+        """Runs on the fetch pool: one attempt, then at most one more for each reason that may help in time:
+        a connection error or 502/503/504, a 429 whose Retry-After fits the budget, a refused OAuth token."""
+        retried = reauthenticated = waited = False
         try:
-            try:
-                return self._attempt(url, deadline)
-            except _Failure as first:
-                if not first.retryable or deadline - self._clock() < RETRY_MIN_REMAINING_S:
+            while True:
+                try:
+                    return self._attempt(request, deadline)
+                except _Failure as failure:
+                    remaining = deadline - self._clock()
+                    if failure.token_refused and self.token is not None and not reauthenticated:
+                        reauthenticated = True
+                        self.token.invalidate(failure.token_refused)
+                        log.info("CRM refused the OAuth token; fetching a new one")
+                        continue
+                    if failure.retry_after is not None and not waited:
+                        waited = True
+                        fits = failure.retry_after + RETRY_MIN_REMAINING_S <= remaining
+                        metrics.count_throttled("waited" if fits else "gave_up")
+                        if fits:
+                            time.sleep(failure.retry_after)
+                            continue
+                        raise _Failure(
+                            failure.outcome,
+                            f"{failure.reason}; Retry-After {failure.retry_after:g} s is past the deadline",
+                        ) from None
+                    if failure.retryable and not retried and remaining >= RETRY_MIN_REMAINING_S:
+                        retried = True
+                        continue
+                    if retried or reauthenticated or waited:
+                        raise _Failure(
+                            failure.outcome, f"{failure.reason} (after one retry)", breaker=failure.breaker
+                        ) from None
                     raise
-            try:
-                return self._attempt(url, deadline)
-            except _Failure as second:
-                raise _Failure(second.outcome, f"{second.reason} (after one retry)") from None
         except _Failure as failure:
             return _Answer(failure.outcome, reason=failure.reason, breaker=failure.breaker)
         except Exception:  # a bug here must not escape lookup(); say where it happened
             log.exception("CRM lookup crashed")
             return _Answer("error", reason="CRM lookup crashed (see the log)")
 
-    def _attempt(self, url: str, deadline: float) -> _Answer:
+    def _authorization(self, deadline: float) -> dict[str, str]:
+        """The Authorization header of an OAuth CRM (the token fetch counts inside the deadline)."""
+        if self.token is None:
+            return {}
+        try:
+            return {"Authorization": f"Bearer {self.token.get(deadline - self._clock())}"}
+        except TokenError as exc:
+            # The token endpoint failing is the CRM being unreachable; a refusal is our credentials.
+            raise _Failure("timeout" if exc.timeout else "error", exc.reason, breaker=not exc.refused) from None
+
+    def _attempt(self, request: OutgoingRequest, deadline: float) -> _Answer:
+        remaining = deadline - self._clock()
+        if remaining <= 0:
+            raise _Failure("timeout", f"CRM gave no answer within {self._deadline_s * 1000:.0f} ms")
+        headers = {**self._headers, **request.headers}
+        authorization = self._authorization(deadline)
+        headers.update(authorization)
         remaining = deadline - self._clock()
         if remaining <= 0:
             raise _Failure("timeout", f"CRM gave no answer within {self._deadline_s * 1000:.0f} ms")
         try:
-            response = self._session.get(
-                url,
-                headers=self._headers,
+            response = self._session.request(
+                request.method,
+                request.url,
+                data=request.body,
+                headers=headers,
                 timeout=(min(self._connect_s, remaining), remaining),
                 stream=True,
                 # A redirect could carry our auth header to another host, and costs a round trip.
@@ -344,7 +384,17 @@ class HttpBackend:
         finally:
             # Closes the connection unless release_conn() already returned it to the pool.
             response.close()
-        rejected = _rejected_lookup(status)
+        if status == 401 and authorization:
+            # RFC 6750 §3.1: 401 for an expired or revoked token. One new token, once per lookup.
+            raise _Failure(
+                "error",
+                f"CRM refused our credentials (HTTP 401); check {self._credential_hint}",
+                breaker=False,
+                token_refused=authorization["Authorization"].removeprefix("Bearer "),
+            )
+        if status == 429:
+            raise _Failure("error", "CRM answered HTTP 429", retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+        rejected = _rejected_lookup(status, self._credential_hint)
         if rejected is not None:
             return rejected
         if status == 204 or not body.strip():
@@ -353,13 +403,16 @@ class HttpBackend:
             document = json.loads(body)
         except (ValueError, RecursionError):
             raise _Failure("error", "CRM answer is not JSON") from None
+        fields = self._field_map(request.record_path)
         try:
-            raw = self._fields.select_record(document)
+            raw = fields.select_record(document)
         except WrongShape as exc:
             raise _Failure("error", f"CRM answer has the wrong shape: {exc}") from None
         if raw is None:
             return _Answer("miss")
-        record, problems = coerce_record(self._fields.extract(raw), tiers=self._tiers, default_region=self._region)
+        record, problems = coerce_record(
+            fields.extract(raw), tiers=self._tiers, default_region=self._region, fields=self._record_fields
+        )
         return _Answer("hit", record, problems=tuple(problems))
 
     def _read_body(self, response: requests.Response, deadline: float) -> bytes:
@@ -406,7 +459,24 @@ def _read_decoded(response: requests.Response, amount: int) -> bytes:
     return response.raw.read1(amount, decode_content=True)
 
 
-def _rejected_lookup(status: int) -> _Answer | None:
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (RFC 9110 §10.2.3: seconds, or an HTTP date); None if absent
+    or unreadable. https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3"""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds())
+
+
+def _rejected_lookup(status: int, credential_hint: str = "COMPANION_CRM_AUTH_HEADER") -> _Answer | None:
     """What a non-2xx status means for one lookup, or None for a 2xx (the body then decides).
 
     Only what says the CRM itself is failing or overloaded counts towards the circuit breaker: 5xx, 408 and
@@ -426,7 +496,7 @@ def _rejected_lookup(status: int) -> _Answer | None:
         raise _Failure("error", f"CRM answered HTTP {status}")
     if status in CREDENTIAL_STATUSES:
         raise _Failure(
-            "error", f"CRM refused our credentials (HTTP {status}); check COMPANION_CRM_AUTH_HEADER", breaker=False
+            "error", f"CRM refused our credentials (HTTP {status}); check {credential_hint}", breaker=False
         )
     if 300 <= status < 400:
         raise _Failure(

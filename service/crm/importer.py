@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
-import datetime as dt
 import errno
 import fcntl
 import functools
+import io
 import os
 import re
 import sqlite3
@@ -16,43 +16,40 @@ import time
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
 
-from schemas.customer import KEY_MAX_LENGTH
+from schemas.record import EMAIL_KEY_COLUMN
+from schemas.record import RecordField
+from schemas.record import record_fields
+from schemas.record import store_columns
+from schemas.record import to_bool
+from schemas.record import to_utc_timestamp
 from service.crm.parallel import map_in_order
 from service.crm.phones import PhoneError
 from service.crm.phones import normalise_phone
-from service.crm.sqlite import COLUMNS
-from service.crm.sqlite import RECORD_FIELDS
+from service.crm.sqlite import FieldsMismatch
 from service.crm.sqlite import create_indexes
 from service.crm.sqlite import create_schema
 from service.crm.sqlite import database_problem
+from service.crm.sqlite import migrate_fields
+from service.crm.sqlite import quoted
+from service.crm.text_rules import text_problem
 
-# displayName may be left out: it is then "firstName lastName".
-OPTIONAL_COLUMNS = ("displayName",)
-REQUIRED_COLUMNS = tuple(name for name in RECORD_FIELDS if name not in OPTIONAL_COLUMNS)
 # Rows per executemany call: large enough to amortise the call, small enough to keep progress lively.
 BATCH_ROWS = 20_000
 # Rows validated together (in one worker process for big files), and the size from which workers help.
 CHUNK_ROWS = 2_000
 PARALLEL_AFTER_ROWS = 20_000
-_ID = COLUMNS.index("customerId")
-MAX_TEXT_LENGTH = KEY_MAX_LENGTH
+# The delimiters a CSV file may use: comma, semicolon (Excel's default where the decimal mark is a comma)
+# and tab. Detected from the header line unless given.
+DELIMITERS = (",", ";", "\t")
+_DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab"}
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 # BCP 47 shape (language, optional script/region/variants), e.g. en, en-US, zh-Hant-TW, es-419.
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f", ""}
-
-_UPSERT = (
-    f"INSERT INTO customers ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
-    f"ON CONFLICT(customerId) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in COLUMNS if name != "customerId")
-)
-_INSERT = f"INSERT INTO customers ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 
 
 class ImportFileError(Exception):
@@ -60,15 +57,33 @@ class ImportFileError(Exception):
 
 
 class RowError(ValueError):
-    """One row is invalid; str() says which field and why."""
+    """One row is invalid; str() says which fields and why, every problem of the row, "; "-separated."""
 
 
 @dataclasses.dataclass(frozen=True)
 class RowRules:
-    """What a valid row is: the configured tiers and the region for national phone numbers."""
+    """What a valid row is: the configured tiers, the region for national phone numbers, the custom fields."""
 
     tiers: tuple[str, ...]
     default_region: str
+    custom: tuple[RecordField, ...] = ()
+
+    @property
+    def fields(self) -> tuple[RecordField, ...]:
+        return record_fields(self.custom)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The store's columns, in the order validated rows hold them."""
+        return tuple(column.name for column in store_columns(self.fields))
+
+
+@dataclasses.dataclass(frozen=True)
+class HeaderRules:
+    """How a CSV header names our fields: other header names (header -> field) and whether to skip unknown ones."""
+
+    renames: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    ignore_unknown: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,132 +102,237 @@ class ImportReport:
     rejected: int = 0
     created: bool = False
     seconds: float = 0.0
+    # Columns of the file that were skipped (--ignore-unknown) and changes made to an existing database's fields.
+    ignored_columns: tuple[str, ...] = ()
+    migrations: tuple[str, ...] = ()
+    # The fields the file has columns for (an upsert leaves the others as they are).
+    present_columns: frozenset[str] = frozenset()
 
 
 @dataclasses.dataclass(frozen=True)
 class Progress:
-    """Rows read so far, rejected so far, seconds since the start; done on the last report."""
+    """Rows read so far, rejected so far, seconds since the start, bytes of the file read; done on the last."""
 
     rows: int
     rejected: int
     seconds: float
     done: bool = False
+    bytes_read: int = 0
 
 
-def check_header(header: Sequence[str]) -> dict[str, int]:
-    """Column name -> index, or ImportFileError naming the unknown, missing or repeated columns."""
-    names = [name.strip() for name in header]
+def _shown(name: str) -> str:
+    return name if name.strip() and name == name.strip() else repr(name)
+
+
+def check_header(
+    header: Sequence[str], rules: RowRules, header_rules: HeaderRules = HeaderRules()
+) -> tuple[dict[str, int], tuple[str, ...]]:
+    """(field name -> column index, skipped columns), or ImportFileError naming every unknown, missing or
+    repeated column."""
+    fields = rules.fields
+    known = {field.name for field in fields}
+    renames = dict(header_rules.renames)
+    columns: dict[str, int] = {}
+    unknown, repeated, skipped = [], [], []
+    for index, raw in enumerate(header):
+        name = renames.get(raw.strip(), raw.strip())
+        if name not in known:
+            (skipped if header_rules.ignore_unknown else unknown).append(raw.strip())
+        elif name in columns:
+            repeated.append(name)
+        else:
+            columns[name] = index
     problems = []
-    unknown = [name for name in names if name not in RECORD_FIELDS]
     if unknown:
-        problems.append(f"unknown column(s): {', '.join(unknown)}")
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+        problems.append(f"unknown column(s): {', '.join(_shown(name) for name in unknown)}")
+    missing = [field.name for field in fields if field.required and field.name not in columns]
     if missing:
         problems.append(f"missing column(s): {', '.join(missing)}")
-    repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        problems.append(f"repeated column(s): {', '.join(repeated)}")
+        problems.append(f"repeated column(s): {', '.join(sorted(set(repeated)))}")
     if problems:
+        hints = []
+        if unknown:
+            separators = [d for d in (";", "\t", ",") if any(d in name for name in unknown)]
+            if separators:
+                hints.append(
+                    f"the header holds {_DELIMITER_NAMES[separators[0]]}: if that separates the columns, "
+                    f"pass --delimiter {_DELIMITER_NAMES[separators[0]].strip(chr(39))!r}"
+                )
+            hints.append("name other headers with --map 'HEADER=field', or skip unknown columns with --ignore-unknown")
+        required = [field.name for field in fields if field.required]
+        optional = [field.name for field in fields if not field.required]
         raise ImportFileError(
-            "; ".join(problems) + f". The header must name these columns (any order): {', '.join(REQUIRED_COLUMNS)}"
-            f" and optionally {', '.join(OPTIONAL_COLUMNS)}"
+            "; ".join(problems + hints)
+            + f". Columns (any order): {', '.join(required)}, and optionally {', '.join(optional)}"
         )
-    return {name: index for index, name in enumerate(names)}
+    return columns, tuple(skipped)
 
 
-def _text(values: dict[str, str], name: str) -> str:
-    value = values.get(name, "").strip()
-    if len(value) > MAX_TEXT_LENGTH:
-        raise RowError(f"{name} is longer than {MAX_TEXT_LENGTH} characters")
-    if _CONTROL.search(value):
-        raise RowError(f"{name} contains control characters")
-    return value
+def _text_check(field: RecordField, rules: RowRules) -> Callable[[str], object]:
+    name = field.name
+
+    # A phone number is normalised to E.164 (a leading "+") afterwards, so the formula rule is not for it.
+    formulas = field.rule != "phone"
+
+    def text(value: str) -> str:
+        value = value.strip()
+        problem = text_problem(value, formulas=formulas)
+        if problem:
+            raise RowError(f"{name} {problem}")
+        return value
+
+    rule = field.rule
+    if rule == "text":
+        return text
+    if rule == "id":
+        def identifier(value: str) -> str:
+            value = text(value)
+            if not value:
+                raise RowError(f"{name} is empty")
+            return value
+        return identifier
+    if rule == "email":
+        def email(value: str) -> str:
+            value = text(value)
+            if value and not _EMAIL.match(value):
+                raise RowError(f"{name} {value!r} is not an e-mail address")
+            return value
+        return email
+    if rule == "phone":
+        region = rules.default_region
+        # The uncached function: an import sees each number once, a cache would only churn.
+        normalise = normalise_phone.__wrapped__
+
+        def phone(value: str) -> str:
+            value = text(value)
+            if not value:
+                return value
+            try:
+                return normalise(value, region)
+            except PhoneError as exc:
+                raise RowError(f"{name} {value!r} {exc}") from None
+        return phone
+    if rule == "tier":
+        tiers = rules.tiers
+
+        def tier(value: str) -> str:
+            value = text(value).lower()
+            if value and value not in tiers:
+                raise RowError(f"{name} {value!r} is not one of {', '.join(tiers)} (COMPANION_TIERS)")
+            return value
+        return tier
+    if rule == "language":
+        def language(value: str) -> str:
+            value = text(value)
+            if value and not _LANGUAGE.match(value):
+                raise RowError(f"{name} {value!r} is not a language tag such as en-US")
+            return value
+        return language
+    if rule == "timestamp":
+        def timestamp(value: str) -> str:
+            value = text(value)
+            try:
+                return to_utc_timestamp(value)
+            except ValueError as exc:
+                raise RowError(f"{name} {value!r} {exc}") from None
+        return timestamp
+    raise ValueError(f"{name}: unknown value rule {rule!r}")
 
 
-def _integer(values: dict[str, str], name: str, low: int, high: int | None) -> int:
-    text = values.get(name, "").strip()
-    if not text:
-        return 0
-    try:
-        number = int(text)
-    except ValueError:
-        raise RowError(f"{name} {text!r} is not a whole number") from None
-    if number < low or (high is not None and number > high):
-        bounds = f"{low}-{high}" if high is not None else f">= {low}"
-        raise RowError(f"{name} {number} is outside {bounds}")
-    return number
-
-
-def _timestamp(text: str) -> str:
-    if not text:
-        return ""
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise RowError(f"lastContactAt {text!r} is not an ISO-8601 date-time (e.g. 2024-05-01T14:30:00Z)") from None
-    if moment.tzinfo is None:
-        raise RowError(f"lastContactAt {text!r} has no time zone; add Z for UTC or an offset such as +02:00")
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def validate_row(values: dict[str, str], rules: RowRules) -> tuple:
-    """One CSV row (column -> text) as a customers row in COLUMNS order.
-
-    :raise RowError: naming the first invalid field and why.
-    """
-    customer_id = _text(values, "customerId")
-    if not customer_id:
-        raise RowError("customerId is empty")
-    first, last = _text(values, "firstName"), _text(values, "lastName")
-    display = _text(values, "displayName") or f"{first} {last}".strip()
-    email = _text(values, "email")
-    if email and not _EMAIL.match(email):
-        raise RowError(f"email {email!r} is not an e-mail address")
-    phone = _text(values, "phone")
-    if phone:
-        try:
-            # The uncached function: an import sees each number once, a cache would only churn.
-            phone = normalise_phone.__wrapped__(phone, rules.default_region)
-        except PhoneError as exc:
-            raise RowError(f"phone {phone!r} {exc}") from None
-    tier = _text(values, "tier").lower()
-    if tier not in rules.tiers:
-        shown = repr(tier) if tier else "(empty)"
-        raise RowError(f"tier {shown} is not one of {', '.join(rules.tiers)} (COMPANION_TIERS)")
-    language = _text(values, "preferredLanguage")
-    if language and not _LANGUAGE.match(language):
-        raise RowError(f"preferredLanguage {language!r} is not a language tag such as en-US")
-    vip_text = values.get("vip", "").strip().lower()
-    if vip_text in _TRUE:
-        vip = 1
-    elif vip_text in _FALSE:
-        vip = 0
+def _integer_check(field: RecordField) -> Callable[[str], int]:
+    name = field.name
+    low, high = field.bounds
+    if field.minimum is not None and field.maximum is not None:
+        bounds = f"{low}-{high}"
+    elif field.minimum is not None:
+        bounds = f">= {low}"
+    elif field.maximum is not None:
+        bounds = f"<= {high}"
     else:
-        raise RowError(f"vip {vip_text!r} is not true/false, yes/no or 1/0")
-    record = {
-        "customerId": customer_id,
-        "firstName": first,
-        "lastName": last,
-        "displayName": display,
-        "email": email,
-        "phone": phone,
-        "accountNumber": _text(values, "accountNumber"),
-        "tier": tier,
-        "segment": _text(values, "segment"),
-        "preferredLanguage": language,
-        "priority": _integer(values, "priority", 0, 100),
-        "vip": vip,
-        "openCases": _integer(values, "openCases", 0, None),
-        "lastContactAt": _timestamp(_text(values, "lastContactAt")),
-        "emailKey": email.lower(),
-    }
-    return tuple(record[name] for name in COLUMNS)
+        bounds = "the 64-bit integer range"
+
+    def integer(value: str) -> int:
+        value = value.strip()
+        if not value:
+            return 0
+        try:
+            number = int(value)
+        except ValueError:
+            raise RowError(f"{name} {value!r} is not a whole number") from None
+        if not low <= number <= high:
+            raise RowError(f"{name} {number} is outside {bounds}")
+        return number
+
+    return integer
+
+
+def _boolean_check(field: RecordField) -> Callable[[str], int]:
+    name = field.name
+
+    def boolean(value: str) -> int:
+        try:
+            return int(to_bool(value))
+        except ValueError as exc:
+            raise RowError(f"{name} {value.strip()!r} {exc}") from None
+
+    return boolean
+
+
+@functools.lru_cache(maxsize=16)
+def _checks(rules: RowRules) -> tuple[Callable[[str], object], ...]:
+    """One value check per record field, in field order, built once per rules (and per worker process)."""
+    checks = []
+    for field in rules.fields:
+        if field.type == "integer":
+            checks.append(_integer_check(field))
+        elif field.type == "boolean":
+            checks.append(_boolean_check(field))
+        else:
+            checks.append(_text_check(field, rules))
+    return tuple(checks)
+
+
+_FIRST, _LAST, _DISPLAY, _EMAIL_INDEX = (
+    RowRules((), "").columns.index(name) for name in ("firstName", "lastName", "displayName", "email")
+)
+
+
+def check_values(texts: Sequence[str], rules: RowRules) -> tuple:
+    """A customers row in rules.columns order from one text per record field ("" for an absent column).
+
+    :raise RowError: naming every invalid field of the row and why.
+    """
+    row = []
+    problems = []
+    for check, text in zip(_checks(rules), texts):
+        try:
+            row.append(check(text))
+        except RowError as exc:
+            problems.append(str(exc))
+            row.append(None)
+    if problems:
+        raise RowError("; ".join(problems))
+    if not row[_DISPLAY]:
+        row[_DISPLAY] = f"{row[_FIRST]} {row[_LAST]}".strip()
+    row.append(row[_EMAIL_INDEX].lower())
+    return tuple(row)
+
+
+def validate_row(values: Mapping[str, str], rules: RowRules) -> tuple:
+    """One CSV row (field -> text; absent fields empty) as a customers row in rules.columns order.
+
+    :raise RowError: naming every invalid field of the row and why.
+    """
+    return check_values([values.get(field.name, "") for field in rules.fields], rules)
 
 
 def check_fields(
-    chunk: list[tuple[int, Sequence[str]]], columns: dict[str, int], width: int, rules: RowRules
+    chunk: list[tuple[int, list[str]]], columns: dict[str, int], width: int, rules: RowRules
 ) -> list[tuple[int, tuple | None, str]]:
     """(line, row or None, reason) for each (line, fields) of a chunk; runs in worker processes too."""
+    # Absent columns read the "" appended after each row's own fields (index `width`).
+    indices = [columns.get(field.name, width) for field in rules.fields]
     results = []
     for line, fields in chunk:
         if isinstance(fields, UnreadableRow):
@@ -221,7 +341,9 @@ def check_fields(
         try:
             if len(fields) != width:
                 raise RowError(f"has {len(fields)} fields; the header has {width}")
-            results.append((line, validate_row({name: fields[index] for name, index in columns.items()}, rules), ""))
+            padded = list(fields)
+            padded.append("")
+            results.append((line, check_values([padded[index] for index in indices], rules), ""))
         except RowError as exc:
             results.append((line, None, str(exc)))
     return results
@@ -253,41 +375,35 @@ def _checked_chunks(chunks: Iterator[list], check: Callable, workers: int):
 
 
 def _valid_rows(
-    rows: Iterable[tuple[int, Sequence[str]]],
-    rules: RowRules,
+    rows: Iterator[tuple[int, Sequence[str]]],
+    header: Callable[[Iterator], Callable],
     report: ImportReport,
     on_reject: Callable[[Rejected], None],
     on_progress: Callable[[Progress], None] | None,
+    bytes_read: Callable[[], int],
     started: float,
     workers: int,
 ):
-    """Yield valid rows in COLUMNS order; report the rest. `rows` yields (line, fields), header first."""
-    iterator = iter(rows)
-    try:
-        _, header = next(iterator)
-    except StopIteration:
-        raise ImportFileError("the file is empty; the first line must be the header") from None
-    if isinstance(header, UnreadableRow):
-        raise ImportFileError(f"the header {header.reason}")
-    columns = check_header(header)
-    check = functools.partial(check_fields, columns=columns, width=len(header), rules=rules)
+    """Yield valid rows in RowRules.columns order; report the rest. `rows` yields (line, fields), header first:
+    header(rows) reads and checks it when the first row is asked for (after the store's own checks)."""
+    check = header(rows)
     first_line: dict[str, int] = {}
     read = 0
-    for results in _checked_chunks(_chunks(iterator), check, workers):
+    for results in _checked_chunks(_chunks(rows), check, workers):
         for line, row, reason in results:
             if row is not None:
-                seen = first_line.setdefault(row[_ID], line)
+                seen = first_line.setdefault(row[0], line)
                 if seen == line:
                     yield row
                     continue
-                reason = f"customerId {row[_ID]!r} repeats the row on line {seen}"
+                reason = f"customerId {row[0]!r} repeats the row on line {seen}"
             report.rejected += 1
             on_reject(Rejected(line, reason))
         read += len(results)
         if on_progress is not None:
-            on_progress(Progress(read, report.rejected, time.perf_counter() - started))
+            on_progress(Progress(read, report.rejected, time.perf_counter() - started, bytes_read=bytes_read()))
     if on_progress is not None:
-        on_progress(Progress(read, report.rejected, time.perf_counter() - started, done=True))
+        on_progress(Progress(read, report.rejected, time.perf_counter() - started, done=True, bytes_read=bytes_read()))
 
 
 def _batches(rows, size: int):
@@ -301,7 +417,30 @@ def _batches(rows, size: int):
         yield batch
 
 
-def _write_existing(db_path: Path, rows, report: ImportReport) -> None:
+def _insert_sql(columns: Sequence[str]) -> str:
+    return f"INSERT INTO customers ({', '.join(map(quoted, columns))}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+def _upsert_sql(columns: Sequence[str], updated: Sequence[str]) -> str:
+    """Insert, or update only `updated` on a known customerId: columns the file leaves out keep their values."""
+    if not updated:
+        return _insert_sql(columns) + " ON CONFLICT(customerId) DO NOTHING"
+    return _insert_sql(columns) + " ON CONFLICT(customerId) DO UPDATE SET " + ", ".join(
+        f"{quoted(name)} = excluded.{quoted(name)}" for name in updated
+    )
+
+
+def updated_columns(present: set[str], columns: Sequence[str]) -> list[str]:
+    """The columns an upsert sets on an existing customer: those the file has, and what derives from them."""
+    derived = set(present)
+    if derived & {"displayName", "firstName", "lastName"}:
+        derived.add("displayName")
+    if "email" in derived:
+        derived.add(EMAIL_KEY_COLUMN)
+    return [name for name in columns if name in derived and name != "customerId"]
+
+
+def _write_existing(db_path: Path, rows, report: ImportReport, rules: RowRules) -> None:
     """Upsert into an existing database in one transaction; readers keep seeing the old data until COMMIT."""
     connection = sqlite3.connect(db_path, isolation_level=None, timeout=10)
     try:
@@ -314,13 +453,22 @@ def _write_existing(db_path: Path, rows, report: ImportReport) -> None:
         except sqlite3.OperationalError as exc:
             raise ImportFileError(f"{db_path} is being written by another import ({exc})") from None
         try:
-            create_schema(connection)
+            try:
+                # Inside the transaction: the new columns exist only if the rows land too.
+                migrations = migrate_fields(connection, rules.custom)
+            except FieldsMismatch as exc:
+                raise ImportFileError(f"{db_path}: {exc}") from None
+            create_schema(connection, rules.custom)
+            upsert = None
             for batch in _batches(rows, BATCH_ROWS):
-                connection.executemany(_UPSERT, batch)
+                # Built once the header is read (with the first rows): it names the columns the file has.
+                upsert = upsert or _upsert_sql(rules.columns, updated_columns(report.present_columns, rules.columns))
+                connection.executemany(upsert, batch)
                 report.imported += len(batch)
             if report.imported:
                 connection.execute("COMMIT")
                 _empty_write_ahead_log(connection)
+                report.migrations = tuple(migrations)
             else:
                 connection.execute("ROLLBACK")
         except BaseException:
@@ -344,10 +492,11 @@ def _empty_write_ahead_log(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
-def _write_fresh(db_path: Path, rows, report: ImportReport) -> None:
+def _write_fresh(db_path: Path, rows, report: ImportReport, rules: RowRules) -> None:
     """Build a new database in a temporary file next to db_path and move it into place when complete."""
     temporary = db_path.with_name(f".{db_path.name}.import-{os.getpid()}")
     temporary.unlink(missing_ok=True)
+    insert = _insert_sql(rules.columns)
     try:
         connection = sqlite3.connect(temporary, isolation_level=None)
         try:
@@ -359,9 +508,9 @@ def _write_fresh(db_path: Path, rows, report: ImportReport) -> None:
             connection.execute("PRAGMA cache_size = -262144")
             connection.execute("PRAGMA temp_store = MEMORY")
             connection.execute("BEGIN")
-            create_schema(connection, indexes=False)
+            create_schema(connection, rules.custom, indexes=False)
             for batch in _batches(rows, BATCH_ROWS):
-                connection.executemany(_INSERT, batch)
+                connection.executemany(insert, batch)
                 report.imported += len(batch)
             create_indexes(connection)
             connection.execute("COMMIT")
@@ -392,6 +541,21 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
+def _read_header(
+    iterator: Iterator, rules: RowRules, header_rules: HeaderRules, report: ImportReport
+) -> Callable[[list], list]:
+    """Read and check the header; the chunk check for the rows after it (skipped columns noted in the report)."""
+    try:
+        _, header = next(iterator)
+    except StopIteration:
+        raise ImportFileError("the file is empty; the first line must be the header") from None
+    if isinstance(header, UnreadableRow):
+        raise ImportFileError(f"the header {header.reason}")
+    columns, report.ignored_columns = check_header(header, rules, header_rules)
+    report.present_columns = frozenset(columns)
+    return functools.partial(check_fields, columns=columns, width=len(header), rules=rules)
+
+
 def import_rows(
     rows: Iterable[tuple[int, Sequence[str]]],
     db_path: Path,
@@ -400,10 +564,14 @@ def import_rows(
     on_reject: Callable[[Rejected], None],
     on_progress: Callable[[Progress], None] | None = None,
     workers: int | None = None,
+    header_rules: HeaderRules = HeaderRules(),
+    bytes_read: Callable[[], int] = lambda: 0,
 ) -> ImportReport:
     """Import (line, fields) rows, header first, into db_path (created when missing).
 
-    Big inputs are validated in `workers` processes (default: one per core); rows keep their file order.
+    The header names the columns (header_rules: other names, unknown columns skipped); columns of optional
+    fields may be absent. Big inputs are validated in `workers` processes (default: one per core); rows keep
+    their file order.
 
     :raise ImportFileError: the file or the database cannot be used; the database is unchanged.
     """
@@ -411,10 +579,13 @@ def import_rows(
     report = ImportReport()
     started = time.perf_counter()
     workers = workers if workers is not None else (os.cpu_count() or 1)
+    iterator = iter(rows)
     _prepare_folder(db_path)
-    with import_lock(db_path):
-        valid = _valid_rows(rows, rules, report, on_reject, on_progress, started, workers)
-        # closing(): on any failure the generator's finally runs now, stopping worker processes at once.
+    # closing(): on any failure the generators' finally blocks run now (closing the file, stopping workers).
+    with contextlib.closing(iterator) if hasattr(iterator, "close") else contextlib.nullcontext(), \
+            import_lock(db_path):
+        header = functools.partial(_read_header, rules=rules, header_rules=header_rules, report=report)
+        valid = _valid_rows(iterator, header, report, on_reject, on_progress, bytes_read, started, workers)
         with contextlib.closing(valid), _storage_errors(db_path):
             # Decided under the lock: two imports into a new path both saw "missing" before, and the
             # later rename replaced the first one's database (every import still exited 0).
@@ -422,9 +593,9 @@ def import_rows(
                 problem = database_problem(db_path)
                 if problem:
                     raise ImportFileError(f"{problem}; import into a new file or remove it")
-                _write_existing(db_path, valid, report)
+                _write_existing(db_path, valid, report, rules)
             else:
-                _write_fresh(db_path, valid, report)
+                _write_fresh(db_path, valid, report, rules)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -437,18 +608,24 @@ def validate_into(
     on_reject: Callable[[Rejected], None],
     on_progress: Callable[[Progress], None] | None = None,
     workers: int | None = None,
+    header_rules: HeaderRules = HeaderRules(),
+    bytes_read: Callable[[], int] = lambda: 0,
 ) -> ImportReport:
-    """Validate (line, fields) rows, header first, as import_rows does, and hand the valid ones (COLUMNS
-    order) to write(valid, report), which stores them all or none and counts report.imported.
+    """Validate (line, fields) rows, header first, as import_rows does, and hand the valid ones (rules.columns
+    order) to write(valid, report), which stores them all or none and counts report.imported
+    (report.present_columns says which columns the file had).
 
     :raise ImportFileError: the file or the store cannot be used; the store is unchanged.
     """
     report = ImportReport()
     started = time.perf_counter()
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    valid = _valid_rows(rows, rules, report, on_reject, on_progress, started, workers)
-    with contextlib.closing(valid):
-        write(valid, report)
+    iterator = iter(rows)
+    with contextlib.closing(iterator) if hasattr(iterator, "close") else contextlib.nullcontext():
+        header = functools.partial(_read_header, rules=rules, header_rules=header_rules, report=report)
+        valid = _valid_rows(iterator, header, report, on_reject, on_progress, bytes_read, started, workers)
+        with contextlib.closing(valid):
+            write(valid, report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -549,34 +726,84 @@ def _bounded_lines(handle, path: Path):
         yield line
 
 
-def csv_rows(path: Path):
-    """(line number where the record starts, fields) for each record of a UTF-8 CSV file, header first.
+def detect_delimiter(header_line: str) -> str:
+    """The delimiter of a CSV file from its header line: the most frequent of DELIMITERS there, ',' if none.
 
-    A record with a field over the csv module's size limit comes as UnreadableRow (a rejected row).
+    Header cells are field names, which hold no delimiters in practice, so counting them is reliable where
+    guessing from the data (csv.Sniffer) is thrown off by commas inside quoted addresses and names.
     """
-    try:
+    counts = {delimiter: header_line.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+class CsvFile:
+    """A UTF-8 CSV file: its records as (line where the record starts, fields), header first; the delimiter
+    detected from the header unless given; how many bytes have been read so far, for progress."""
+
+    def __init__(self, path: Path, delimiter: str | None = None):
+        self.path = Path(path)
+        if delimiter is not None and delimiter not in DELIMITERS:
+            names = ", ".join(_DELIMITER_NAMES[d] for d in DELIMITERS)
+            raise ImportFileError(f"delimiter {delimiter!r} is not one of {names}")
+        self.delimiter = delimiter
+        self._binary = None
+
+    @property
+    def size(self) -> int:
+        """The file's size in bytes (0 when it cannot be read)."""
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+    def bytes_read(self) -> int:
+        """Bytes read from the file so far (ahead of the rows checked by at most a buffer and a few chunks)."""
+        binary = self._binary
+        try:
+            return binary.tell() if binary is not None and not binary.closed else 0
+        except (OSError, ValueError):
+            return 0
+
+    def rows(self) -> Iterator[tuple[int, list[str] | UnreadableRow]]:
+        """(line, fields) for each record, header first; a record with a field over the csv module's size
+        limit comes as UnreadableRow (a rejected row)."""
+        try:
+            self._binary = open(self.path, "rb")
+        except OSError as exc:
+            raise ImportFileError(f"cannot read {self.path}: {exc.strerror}") from None
         # surrogateescape: bad bytes are found per line by _bounded_lines, not per 8 KiB decoding chunk,
         # which reported them at the line the chunk started on.
-        handle = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror}") from None
-    with handle:
-        reader = csv.reader(_bounded_lines(handle, path), strict=True)
-        line = 1
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                if "field larger than field limit" not in str(exc):
-                    raise ImportFileError(f"{path} line {reader.line_num}: {exc}") from None
-                # The reader drops the rest of that line and goes on with the next one.
-                fields = UnreadableRow(f"has a field over {csv.field_size_limit():,} characters")
-            yield line, fields
-            line = reader.line_num + 1
+        with self._binary as binary, io.TextIOWrapper(
+            binary, encoding="utf-8-sig", errors="surrogateescape", newline=""
+        ) as handle:
+            if self.delimiter is None:
+                self.delimiter = detect_delimiter(handle.readline(MAX_LINE_CHARS + 1))
+                handle.seek(0)
+            reader = csv.reader(_bounded_lines(handle, self.path), delimiter=self.delimiter, strict=True)
+            line = 1
+            while True:
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    if "field larger than field limit" not in str(exc):
+                        raise ImportFileError(f"{self.path} line {reader.line_num}: {exc}") from None
+                    # The reader drops the rest of that line and goes on with the next one.
+                    fields = UnreadableRow(f"has a field over {csv.field_size_limit():,} characters")
+                yield line, fields
+                line = reader.line_num + 1
 
 
-def import_csv(csv_path: Path, db_path: Path, rules: RowRules, **callbacks) -> ImportReport:
-    """Import a CSV file whose header names our customer fields; see import_rows."""
-    return import_rows(csv_rows(Path(csv_path)), db_path, rules, **callbacks)
+def csv_rows(path: Path, delimiter: str | None = None) -> Iterator[tuple[int, list[str] | UnreadableRow]]:
+    """(line number where the record starts, fields) for each record of a UTF-8 CSV file, header first."""
+    return CsvFile(path, delimiter).rows()
+
+
+def import_csv(
+    csv_path: Path, db_path: Path, rules: RowRules, *, delimiter: str | None = None, **options
+) -> ImportReport:
+    """Import a CSV file (delimiter detected unless given) whose header names our fields; see import_rows."""
+    source = CsvFile(Path(csv_path), delimiter)
+    return import_rows(source.rows(), db_path, rules, bytes_read=source.bytes_read, **options)

@@ -1,11 +1,12 @@
 """The shared CRM: one PostgreSQL database read by every instance, written only by `companion crm import`.
 
 One lookup: breaker allows? -> a pooled connection within the connect budget -> the same SELECTs as the
-SQLite store -> answer. It runs on a small thread pool and the request thread waits at most until the
-deadline, so a database that is down, locked or hung (the server stopped, a network black hole, where no
-timeout of PostgreSQL's own can fire) still gets a degraded answer in time. statement_timeout makes the
-server give up on a query the service no longer waits for. Reconnecting is the pool's job; after an
-outage the breaker's probe starts a fresh pool, so recovery does not wait out the pool's back-off.
+SQLite store -> answer, in the request's own thread. statement_timeout makes the server cancel a slow or
+blocked query inside the deadline; a database that does not answer at all (the server stopped, a network
+black hole, where no timeout of PostgreSQL's own can fire) has the connection's socket shut down at the
+deadline (service.crm.deadline), so every lookup still gets a degraded answer in time. Reconnecting is the
+pool's job; after an outage the breaker's probe starts a fresh pool, so recovery does not wait out the
+pool's back-off.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import threading
 import time
 from collections.abc import Callable
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 
 import psycopg
 import psycopg_pool
@@ -31,6 +30,7 @@ from service.crm.base import KEY_ORDER
 from service.crm.base import Lookup
 from service.crm.breaker import HALF_OPEN
 from service.crm.breaker import CircuitBreaker
+from service.crm.deadline import SocketDeadlines
 from service.crm.postgres_schema import SELECT_BY_KEY
 from service.crm.postgres_schema import schema_problem
 from service.crm.sqlite import row_to_record
@@ -46,6 +46,7 @@ _MIN_CONNECT_TIMEOUT_S = 2
 POOL_MIN_SIZE = 1
 # Idle connections above POOL_MIN_SIZE are closed after this long, so a quiet instance holds few.
 POOL_MAX_IDLE_S = 300.0
+MIN_STATEMENT_TIMEOUT_MS = 10
 _HOW_TO_CREATE = "create it with `companion crm import FILE.csv --database-url URL`"
 
 
@@ -110,15 +111,14 @@ def _failure_reason(exc: BaseException) -> tuple[str, str]:
 
 
 class _Runtime:
-    """The connection pool and the query threads of one process (created after gunicorn forks)."""
+    """The connection pool and the deadline watchdog of one process (created after gunicorn forks)."""
 
     def __init__(self, connect: str, threads: int, statement_timeout_ms: int):
         self.pid = os.getpid()
         self._connect = connect
         self._threads = threads
         self._statement_timeout_ms = statement_timeout_ms
-        # One query thread per request thread, and one for readiness probes.
-        self.executor = ThreadPoolExecutor(max_workers=threads + 1, thread_name_prefix="crm-postgres")
+        self.deadlines = SocketDeadlines(name="crm-postgres-deadlines")
         self.pool = self._new_pool()
 
     def _configure(self, connection: psycopg.Connection) -> None:
@@ -147,7 +147,7 @@ class _Runtime:
         threading.Thread(target=old.close, kwargs={"timeout": 5.0}, name="crm-postgres-close", daemon=True).start()
 
     def close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.deadlines.stop()
         self.pool.close(timeout=1.0)
 
 
@@ -165,7 +165,10 @@ class PostgresBackend:
         self._deadline_s = settings.crm_deadline_ms / 1000
         self._connect = connection_string(settings.database_url, self._connect_s)
         self._threads = settings.threads
-        self._statement_timeout_ms = settings.crm_deadline_ms
+        # The server cancels a query while the request still has time to answer degraded: the deadline less
+        # the time a lookup may have spent waiting for its connection.
+        self._statement_timeout_ms = max(
+            MIN_STATEMENT_TIMEOUT_MS, settings.crm_deadline_ms - settings.crm_connect_timeout_ms)
         self._clock = clock
         self._breaker = CircuitBreaker(
             settings.crm_breaker_failures, settings.crm_breaker_cooldown_s, clock=clock,
@@ -237,7 +240,7 @@ class PostgresBackend:
         return None
 
     def close(self) -> None:
-        """Stop the query threads and close the pool's connections."""
+        """Stop the deadline watchdog and close the pool's connections."""
         with self._lock:
             self._closed = True
             runtime, self._runtime_ = self._runtime_, None
@@ -264,19 +267,14 @@ class PostgresBackend:
             return self._runtime_
 
     def _run(self, query: Callable, keys, *, deadline: float, probe: bool) -> tuple[str, object, str]:
-        """(outcome, value, reason) of query(connection[, keys]) on a query thread, waited for until deadline."""
+        """(outcome, value, reason) of query(connection[, keys]), over by the deadline; feeds the breaker."""
         try:
             runtime = self._runtime()
-            if probe:
-                runtime.renew_pool()
-            future = runtime.executor.submit(self._attempts, runtime, query, keys, deadline)
         except RuntimeError:
             return "error", None, "CRM backend is closed"
-        try:
-            outcome, value, reason = future.result(timeout=max(0.0, deadline - self._clock()))
-        except FutureTimeout:
-            future.cancel()
-            outcome, value, reason = "timeout", None, self._no_answer()
+        if probe:
+            runtime.renew_pool()
+        outcome, value, reason = self._attempts(runtime, query, keys, deadline)
         if outcome in ("hit", "miss"):
             self._breaker.record_success()
         else:
@@ -286,23 +284,29 @@ class PostgresBackend:
         return outcome, value, reason
 
     def _attempts(self, runtime: _Runtime, query: Callable, keys, deadline: float) -> tuple[str, object, str]:
-        """Runs on a query thread: one attempt, and a second one on a connection the server dropped (a
-        restart breaks every idle connection at once) while the budget lasts."""
-        for attempt in (1, 2):
+        """One attempt, and more while the budget lasts when the pool handed out a connection the server had
+        dropped: a restart breaks every idle connection at once, and each broken one fails at once and is
+        discarded, until the pool hands out a new one."""
+        for attempt in range(1, self._threads + 2):
             remaining = deadline - self._clock()
             if remaining <= 0:
                 return "timeout", None, self._no_answer()
+            watch = None
             try:
                 with runtime.pool.connection(timeout=min(self._connect_s, remaining)) as connection:
-                    if keys is None:
-                        return query(connection)
-                    return query(connection, keys)
+                    watch = runtime.deadlines.watch(connection.pgconn.socket, deadline)
+                    try:
+                        return query(connection) if keys is None else query(connection, keys)
+                    finally:
+                        # Before the connection goes back to the pool: it is never shut down after that.
+                        if runtime.deadlines.finish(watch):
+                            connection.close()  # shut down at the deadline: the pool discards it
             except psycopg_pool.PoolTimeout as exc:  # an OperationalError too, but nothing to retry
                 outcome, reason = _failure_reason(exc)
             except psycopg.OperationalError as exc:
-                if attempt == 1 and connection_broken(exc):
-                    # Drop the other idle connections that died with this one before trying again.
-                    runtime.pool.check()
+                if watch is not None and watch.killed:
+                    return "timeout", None, self._no_answer()
+                if attempt <= self._threads and connection_broken(exc):
                     continue
                 outcome, reason = _failure_reason(exc)
             except psycopg.Error as exc:

@@ -22,6 +22,7 @@ from service.crm.importer import ImportFileError
 from service.crm.importer import ImportReport
 from service.crm.importer import RowRules
 from service.crm.importer import csv_rows
+from service.crm.importer import updated_columns
 from service.crm.importer import validate_into
 from service.crm.postgres import first_line
 from service.crm.postgres import connection_string
@@ -140,13 +141,15 @@ def _upsert(cursor: psycopg.Cursor, rows: Iterator[tuple], report: ImportReport,
     if not report.imported:
         return
     columns = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
-    updates = sql.SQL(", ").join(
-        sql.SQL("{0} = excluded.{0}").format(sql.Identifier(name)) for name in COLUMNS if name != "customerId")
+    # Columns the file leaves out keep their values (service.crm.importer.updated_columns).
+    updated = updated_columns(report.present_columns, COLUMNS)
+    updates = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(name)) for name in updated)
     cursor.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
+    action = sql.SQL("DO UPDATE SET {}").format(updates) if updated else sql.SQL("DO NOTHING")
     cursor.execute(sql.SQL("INSERT INTO {table} ({columns}) SELECT {columns} FROM {source} "
-                           "ON CONFLICT ({id}) DO UPDATE SET {updates}").format(
+                           "ON CONFLICT ({id}) {action}").format(
         table=sql.Identifier(TABLE), columns=columns, source=sql.Identifier(_UPSERT_TABLE),
-        id=sql.Identifier("customerId"), updates=updates))
+        id=sql.Identifier("customerId"), action=action))
 
 
 def postgres_writer(url: str, *, upsert: bool = False):

@@ -79,6 +79,7 @@ SELECT_VERSION = sql.SQL("SELECT max(version) FROM {}").format(sql.Identifier(VE
 
 # Several customers may share a phone or an e-mail: the most recently contacted one wins, ties broken by
 # customerId; the same rule, in the same byte order, as the SQLite store (service/crm/sqlite.py).
+# Rendered to text once: psycopg would otherwise compose the statement again on every lookup (about 100 us).
 SELECT_BY_KEY = {
     key: sql.SQL("SELECT {fields} FROM {table} WHERE {column} = %s ORDER BY {last} DESC, {id} LIMIT 1").format(
         fields=sql.SQL(", ").join(map(sql.Identifier, RECORD_FIELDS)),
@@ -86,7 +87,7 @@ SELECT_BY_KEY = {
         column=sql.Identifier(column),
         last=sql.Identifier("lastContactAt"),
         id=sql.Identifier("customerId"),
-    )
+    ).as_string(None)
     for key, column in KEY_COLUMNS.items()
 }
 

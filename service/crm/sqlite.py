@@ -10,31 +10,53 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from schemas import CustomerResponse
+from schemas.record import BUILTIN_FIELDS
+from schemas.record import EMAIL_KEY_COLUMN
+from schemas.record import Column
+from schemas.record import RecordField
+from schemas.record import store_columns
 from service.crm.base import KEY_ORDER
 from service.crm.base import Lookup
 
 log = logging.getLogger("companion.crm")
 
 # PRAGMA application_id marks a file as ours ("ACRM"), so a wrong COMPANION_SQLITE_PATH fails at start-up
-# rather than as "no such table" on the first call; user_version is the schema version.
+# rather than as "no such table" on the first call; user_version is the schema version:
+#   1: the built-in fields only;
+#   2: plus the custom fields of a fields file, listed in the customer_fields table (none is fine).
+# The service reads both; `companion crm import` migrates a version-1 file to version 2.
 APPLICATION_ID = 0x4143524D
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
-# Our customer fields, in the response's order: schemas/ is the one source of the field list.
-RECORD_FIELDS = tuple(name for name in CustomerResponse().fields if name not in ("found", "degraded", "source"))
-INTEGER_FIELDS = ("priority", "openCases")
-BOOLEAN_FIELDS = ("vip",)
+# The built-in record fields, in the response's order (schemas.record is the one source of the field list).
+RECORD_FIELDS = tuple(field.name for field in BUILTIN_FIELDS)
 # emailKey is the lower-cased e-mail the lookups compare with; the record keeps the address as imported.
-COLUMNS = (*RECORD_FIELDS, "emailKey")
+COLUMNS = (*RECORD_FIELDS, EMAIL_KEY_COLUMN)
+INTEGER_FIELDS = tuple(field.name for field in BUILTIN_FIELDS if field.type == "integer")
+BOOLEAN_FIELDS = tuple(field.name for field in BUILTIN_FIELDS if field.type == "boolean")
+_SQL_TYPES = {"string": ("TEXT", "''"), "integer": ("INTEGER", "0"), "boolean": ("INTEGER", "0")}
+FIELDS_TABLE = "customer_fields"
 
-_COLUMN_SQL = ",\n    ".join(
-    f"{name} INTEGER NOT NULL DEFAULT 0"
-    if name in (*INTEGER_FIELDS, *BOOLEAN_FIELDS)
-    else f"{name} TEXT NOT NULL DEFAULT ''"
-    for name in COLUMNS
-)
-CREATE_TABLE = f"CREATE TABLE IF NOT EXISTS customers (\n    {_COLUMN_SQL}\n)"
+
+def quoted(name: str) -> str:
+    """A column name as an SQL identifier (field names are letters, digits and _; quoting keeps keywords safe)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def column_sql(column: Column) -> str:
+    """The column's definition in CREATE TABLE or ALTER TABLE ADD COLUMN."""
+    sql_type, default = _SQL_TYPES[column.type]
+    return f"{quoted(column.name)} {sql_type} NOT NULL DEFAULT {default}"
+
+
+def create_table_sql(fields: tuple[RecordField, ...]) -> str:
+    """CREATE TABLE for the customers of these record fields (built-in first, then custom)."""
+    definitions = ",\n    ".join(column_sql(column) for column in store_columns(fields))
+    return f"CREATE TABLE IF NOT EXISTS customers (\n    {definitions}\n)"
+
+
+CREATE_TABLE = create_table_sql(BUILTIN_FIELDS)
 # Indexes are separate statements so a fresh import can load the table first and index it once afterwards.
 # The unique index on customerId is what `INSERT ... ON CONFLICT(customerId)` (the upsert) relies on.
 CREATE_INDEXES = (
@@ -45,25 +67,94 @@ CREATE_INDEXES = (
 )
 # Which column each lookup key compares with.
 KEY_COLUMNS = {"customerId": "customerId", "accountNumber": "accountNumber", "phone": "phone", "email": "emailKey"}
-# Several customers may share a phone or an e-mail (a household, a shared mailbox): the most recently
-# contacted one wins, ties broken by customerId, so the answer is the same on every call.
-_SELECT = {
-    key: f"SELECT {', '.join(RECORD_FIELDS)} FROM customers WHERE {column} = ? "
-    "ORDER BY lastContactAt DESC, customerId LIMIT 1"
-    for key, column in KEY_COLUMNS.items()
-}
 # A reader waits this long for a lock (only WAL recovery takes one); well inside the request deadline.
 _BUSY_TIMEOUT_S = 0.5
 _MMAP_BYTES = 1 << 30
 
 
-def create_schema(connection: sqlite3.Connection, *, indexes: bool = True) -> None:
+class FieldsMismatch(ValueError):
+    """The database's custom fields differ from the configured ones in a way an import cannot migrate."""
+
+
+def select_statements(fields: tuple[RecordField, ...]) -> dict[str, str]:
+    """Lookup key -> SELECT of the record's columns.
+
+    Several customers may share a phone or an e-mail (a household, a shared mailbox): the most recently
+    contacted one wins, ties broken by customerId, so the answer is the same on every call.
+    """
+    columns = ", ".join(quoted(field.name) for field in fields)
+    return {
+        key: f"SELECT {columns} FROM customers WHERE {column} = ? ORDER BY lastContactAt DESC, customerId LIMIT 1"
+        for key, column in KEY_COLUMNS.items()
+    }
+
+
+def create_schema(connection: sqlite3.Connection, custom: tuple[RecordField, ...] = (), *, indexes: bool = True):
     """Create the customers table (and its indexes) and mark the file as a companion CRM database."""
     connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    connection.execute(CREATE_TABLE)
+    connection.execute(create_table_sql((*BUILTIN_FIELDS, *custom)))
+    _write_fields_table(connection, custom)
     if indexes:
         create_indexes(connection)
+
+
+def _write_fields_table(connection: sqlite3.Connection, custom: tuple[RecordField, ...]) -> None:
+    connection.execute(
+        f"CREATE TABLE IF NOT EXISTS {FIELDS_TABLE} (name TEXT PRIMARY KEY, type TEXT NOT NULL, position INTEGER)"
+    )
+    connection.execute(f"DELETE FROM {FIELDS_TABLE}")
+    connection.executemany(
+        f"INSERT INTO {FIELDS_TABLE} (name, type, position) VALUES (?, ?, ?)",
+        [(field.name, field.type, position) for position, field in enumerate(custom)],
+    )
+
+
+def stored_fields(connection: sqlite3.Connection) -> dict[str, str]:
+    """Custom field name -> type, as the database was last imported with ({} for schema version 1)."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version < 2:
+        return {}
+    rows = connection.execute(f"SELECT name, type FROM {FIELDS_TABLE} ORDER BY position").fetchall()
+    return dict(rows)
+
+
+def describe_fields(fields: dict[str, str]) -> str:
+    """'loyaltyPoints (integer), churnRisk (boolean)' or 'no custom fields'."""
+    return ", ".join(f"{name} ({kind})" for name, kind in fields.items()) or "no custom fields"
+
+
+def migrate_fields(connection: sqlite3.Connection, custom: tuple[RecordField, ...]) -> list[str]:
+    """Bring an existing database (inside the caller's transaction) to these custom fields: new fields become
+    columns with their default, removed fields' columns are dropped. Returns what changed, one line each.
+
+    :raise FieldsMismatch: a field changes type (its stored values cannot be kept meaningfully).
+    """
+    have = stored_fields(connection)
+    want = {field.name: field.type for field in custom}
+    changed = [name for name in want if name in have and have[name] != want[name]]
+    if changed:
+        raise FieldsMismatch(
+            "; ".join(f"{name} is {have[name]} in the database and {want[name]} in the fields file" for name in changed)
+            + "; import into a new database file, or remove the field, import, then add it back"
+        )
+    changes = []
+    for field in custom:
+        if field.name not in have:
+            column = Column(field.name, field.type, field.default)
+            connection.execute(f"ALTER TABLE customers ADD COLUMN {column_sql(column)}")
+            changes.append(f"added field {field.name} ({field.type})")
+    for name in have:
+        if name not in want:
+            connection.execute(f"ALTER TABLE customers DROP COLUMN {quoted(name)}")
+            changes.append(f"removed field {name}")
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if changes or version != SCHEMA_VERSION or list(have) != list(want):
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        _write_fields_table(connection, custom)
+    if version != SCHEMA_VERSION:
+        changes.insert(0, f"schema version {version} -> {SCHEMA_VERSION}")
+    return changes
 
 
 def create_indexes(connection: sqlite3.Connection) -> None:
@@ -78,7 +169,7 @@ def read_only_uri(path: Path) -> str:
 
 
 def database_problem(path: Path) -> str | None:
-    """None when path is a companion CRM database of our schema version; otherwise what is wrong with it."""
+    """None when path is a companion CRM database of a version we read; otherwise what is wrong with it."""
     path = Path(path)
     if path.is_dir():
         return f"{path} is a directory, not a database file"
@@ -96,16 +187,38 @@ def database_problem(path: Path) -> str | None:
         return f"{path} is not a readable SQLite database ({exc})"
     if application_id != APPLICATION_ID:
         return f"{path} is not a companion CRM database"
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         return f"{path} has CRM schema version {version}; this version of the service reads version {SCHEMA_VERSION}"
     return None
 
 
-def row_to_record(row: tuple) -> dict[str, object]:
-    """A customers row (RECORD_FIELDS order) as our record, with vip as a boolean."""
-    record = dict(zip(RECORD_FIELDS, row))
-    for name in BOOLEAN_FIELDS:
-        record[name] = bool(record[name])
+def fields_problem(path: Path, custom: tuple[RecordField, ...]) -> str | None:
+    """None when the database (a readable one: see database_problem) has these custom fields, with these types;
+    otherwise how it differs and what to do."""
+    try:
+        connection = sqlite3.connect(read_only_uri(path), uri=True, timeout=_BUSY_TIMEOUT_S)
+        try:
+            have = stored_fields(connection)
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        return f"{path} is not a readable SQLite database ({exc})"
+    want = {field.name: field.type for field in custom}
+    if have == want:
+        return None
+    return (
+        f"{path} was imported with {describe_fields(have)}, but the fields file defines {describe_fields(want)}; "
+        "re-import the CSV with `companion crm import --fields FILE` (it migrates the database), "
+        "or point COMPANION_FIELDS_FILE at the file it was imported with"
+    )
+
+
+def row_to_record(row: tuple, fields: tuple[RecordField, ...] = BUILTIN_FIELDS) -> dict[str, object]:
+    """A customers row (in `fields` order) as our record, booleans as booleans."""
+    record = dict(zip((field.name for field in fields), row))
+    for field in fields:
+        if field.type == "boolean":
+            record[field.name] = bool(record[field.name])
     return record
 
 
@@ -134,8 +247,10 @@ class SqliteBackend:
 
     name = "sqlite"
 
-    def __init__(self, path: Path, *, clock=time.monotonic):
+    def __init__(self, path: Path, custom: tuple[RecordField, ...] = (), *, clock=time.monotonic):
         self.path = Path(path)
+        self._fields = (*BUILTIN_FIELDS, *custom)
+        self._select = select_statements(self._fields)
         self._uri = read_only_uri(self.path)
         self._clock = clock
         self._lock = threading.Lock()
@@ -225,7 +340,7 @@ class SqliteBackend:
             for key in KEY_ORDER:
                 value = keys.get(key)
                 if value:
-                    row = connection.execute(_SELECT[key], (value,)).fetchone()
+                    row = connection.execute(self._select[key], (value,)).fetchone()
                     if row is not None:
                         break
         except sqlite3.Error as exc:
@@ -239,7 +354,7 @@ class SqliteBackend:
         self._checkin(identity, connection, usable=True)
         if row is None:
             return Lookup(record=None, source=self.name, outcome="miss")
-        return Lookup(record=row_to_record(row), source=self.name, outcome="hit")
+        return Lookup(record=row_to_record(row, self._fields), source=self.name, outcome="hit")
 
     def readiness(self) -> str | None:
         """None while the database file is there, answers a query, and the last lookup did not fail."""

@@ -20,11 +20,12 @@ SET_EMERGENCY = BLUEPRINTS / "set-emergency-group-main_flow.yaml"
 
 
 def rules(findings):
-    return [(f.rule, f.severity, f.line) for f in findings if f.rule != "FL014"]
+    """(rule, severity, line), leaving out the notes on which data actions the bindings were cross-checked with."""
+    return [(f.rule, f.severity, f.line) for f in findings if f.rule not in ("FL013", "FL014")]
 
 
 def test_unquoted_placeholders_in_values_are_noted_once_each_with_their_first_line():
-    findings = [f for f in check_paths([EMERGENCY_IVR]) if f.rule != "FL014"]
+    findings = [f for f in check_paths([EMERGENCY_IVR]) if f.rule == "FL015"]
     assert rules(findings) == [("FL015", "info", 14), ("FL015", "info", 53), ("FL015", "info", 372)]
     assert [f.message.split(" ", 1)[0] for f in findings] == ["{{ivr_initial_greeting}}", "{{ivr_failure}}",
                                                              "{{ivr_callback}}"]
@@ -33,7 +34,7 @@ def test_unquoted_placeholders_in_values_are_noted_once_each_with_their_first_li
 def test_placeholders_as_mapping_keys_do_not_break_the_parse():
     findings = [f for f in check_paths([SET_EMERGENCY]) if f.rule != "FL014"]
     assert {f.severity for f in findings} == {"info"}
-    assert "{{prefix}}" in findings[0].message
+    assert "{{prefix}}" in [f for f in findings if f.rule == "FL015"][0].message
 
 
 def test_every_templated_blueprint_flow_checks_without_an_error():
@@ -94,6 +95,7 @@ def test_with_options_a_placeholder_without_a_value_is_a_warning(tmp_path):
 def test_a_substituted_value_that_breaks_the_yaml_is_a_parse_error_after_substitution():
     findings = check_paths([EMERGENCY_IVR], substitutions={"ivr_initial_greeting": "Hello: welcome",
                                                            "ivr_failure": "Sorry", "ivr_callback": "Call back"})
+    findings = [f for f in findings if f.rule not in ("FL013", "FL014")]
     assert [(f.rule, f.line) for f in findings] == [("FL001", 14)]
     assert findings[0].message.startswith("YAML does not parse after substitution: mapping values are not allowed")
 
@@ -101,7 +103,7 @@ def test_a_substituted_value_that_breaks_the_yaml_is_a_parse_error_after_substit
 def test_a_parse_error_keeps_the_findings_that_need_no_parsed_tree(tmp_path):
     flow = tmp_path / "broken.yaml"
     flow.write_text("inboundCall:\n  name: {{flow_name}}\n  tasks: [\n", encoding="utf-8")
-    assert [f.rule for f in check_paths([flow])] == ["FL015", "FL001"]
+    assert [f.rule for f in check_paths([flow])] == ["FL015", "FL001"]  # tmp_path has no data actions beside
 
 
 def test_a_real_mapping_used_as_a_key_is_still_an_error(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from service.config import ConfigError
 from service.config import load_settings
-from service.crm.coerce import RECORD_FIELDS
+from schemas.record import BUILTIN_NAMES as RECORD_FIELDS
 from service.crm.coerce import coerce_record
 from service.crm.fieldmap import FieldMap
 from service.crm.fieldmap import PathError

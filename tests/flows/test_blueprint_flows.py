@@ -227,16 +227,6 @@ def test_a_bad_estimated_wait_time_is_a_usage_error():
     assert "expected ISO 8601 (PT4M30S) or seconds (270), got 'soon'" in result.output
 
 
-def test_the_workflow_flow_stops_naming_its_type():
-    from architect.runtime.flow import UnsupportedFeatureError
-
-    flow = load("ani-blacklist-workflow.yaml", {"flow_name": "Blacklist", "division": "Home",
-                                                "default_language": "en-us", "data_table": "Blacklist",
-                                                "data_action_category": "Genesys", "data_action_name": "Disconnect"})
-    with pytest.raises(UnsupportedFeatureError, match="flow type workflow is not simulated"):
-        run_flow(flow, ani=ANI, conversation_id="c")
-
-
 def test_the_coverage_table_in_docs_lists_every_real_flow():
     docs = (Path(__file__).resolve().parents[2] / "docs" / "flows.md").read_text(encoding="utf-8")
     table = docs.split("## Real flows: what simulates end to end", 1)[1]
@@ -247,3 +237,73 @@ def test_the_coverage_table_in_docs_lists_every_real_flow():
     assert sorted(name.strip() for name, _kind, _done in rows) == files
     done = sum(1 for _name, _kind, end in rows if end.strip() == "yes")
     assert f"{done} of {len(files)} real flows simulate end to end" in table
+
+
+# --- orbit-parked-call-retrieval.yaml: {{data_action_name_1}}: keys, lit: {{queue_id}}, collections by index -------
+
+
+ORBIT = {"flow_name": "Orbit Retrieval", "division_name": "Home", "data_action_category": "Genesys Cloud Data Actions",
+         "data_action_name_1": "Find Parked Call", "data_action_name_2": "Connect Parked Call",
+         "queue_id": "5f0f2c1e-8e1d-4c55-9a36-5d2b8f3c7a10"}
+
+
+def test_the_orbit_number_finds_the_parked_call_and_connects_it(tmp_path):
+    write_action(tmp_path, "Find Parked Call", path="/find",
+                 input_properties={name: {"type": "string"} for name in
+                                   ("startDate", "endDate", "externalTag", "holdingQueueId")},
+                 output_properties={"conversationID": {"type": "array", "items": {"type": "string"}},
+                                    "participantID": {"type": "array", "items": {"type": "string"}}})
+    write_action(tmp_path, "Connect Parked Call", path="/connect",
+                 input_properties={name: {"type": "string"} for name in ("conversationId", "participantId", "address")})
+    with StubServer() as stub:
+        stub.answer("POST", "/find", json_body={"conversationID": ["conv-parked", "conv-other"],
+                                                "participantID": ["part-parked", "part-other"]})
+        stub.answer("POST", "/connect", json_body={})
+        result = run("orbit-parked-call-retrieval.yaml", ORBIT, dtmf=["12"], actions_dir=tmp_path,
+                     service_url=stub.url, now=dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.timezone.utc))
+        find, connect = (request.json() for request in stub.received)
+    assert find == {"startDate": "2025-03-01T09:00:00.000Z", "endDate": "2025-03-01T12:00:00.000Z",
+                    "externalTag": "12", "holdingQueueId": "5f0f2c1e-8e1d-4c55-9a36-5d2b8f3c7a10"}
+    assert connect == {"conversationId": "conv-parked", "participantId": "part-parked", "address": "+13175550116"}
+    assert audio(result)[-1] == "TTS 'Connecting you now.'"
+    assert result.disposition.kind == "disconnected"
+
+
+def test_the_orbit_hold_in_queue_flow_plays_its_prompts_and_keeps_waiting():
+    result = run("in-queue-orbit-call-park-hold.yaml", {"flow_name": "Orbit Hold"},
+                 current_queue={"name": "Orbit 12", "id": "q-12"})
+    assert audio(result) == ["prompt Prompt.PleaseHoldAsYourCallsRetrieved", "prompt PromptSystem.on_hold_music",
+                             "prompt Prompt.PleaseHoldAsYourCallsRetrieved"]
+    assert (result.disposition.kind, result.disposition.queue) == ("waiting_in_queue", "Orbit 12")
+
+
+# --- ani-blacklist-workflow.yaml: a workflow (isInput variables, setConversationData, endWorkflow) ---------------
+
+
+BLACKLIST = {"flow_name": "Blacklist", "division": "Home", "default_language": "en-us", "data_table": "Blacklist",
+             "data_action_category": "Genesys Cloud Data Actions", "data_action_name": "Disconnect Conversation"}
+
+
+@pytest.mark.parametrize(("rows", "blacklisted"), [({"13175550116": {"key": "13175550116"}}, True), ({}, False)])
+def test_the_blacklist_workflow_marks_and_disconnects_a_listed_caller(tmp_path, rows, blacklisted):
+    write_action(tmp_path, "Disconnect Conversation", path="/disconnect",
+                 input_properties={"conversationId": {"type": "string"}})
+    with StubServer() as stub:
+        stub.answer("POST", "/disconnect", json_body={})
+        result = run("ani-blacklist-workflow.yaml", BLACKLIST, actions_dir=tmp_path, service_url=stub.url,
+                     data_tables={"Blacklist": rows},
+                     flow_inputs={"Flow.ani": ANI, "Flow.conversationId": "conv-1"})
+        assert [request.json() for request in stub.received] == ([{"conversationId": "conv-1"}] if blacklisted else [])
+    expected = {"TECH_Workflow_ANI": ANI, "TECH_Workflow_ANI_number": "13175550116"}
+    if blacklisted:
+        expected["TECH_Blacklisted"] = "True"
+    assert result.participantData == expected
+    assert result.disposition.kind == "workflow_ended"
+
+
+def test_a_flow_input_the_workflow_does_not_declare_is_an_error():
+    from architect.runtime.flow import SimulationError
+
+    with pytest.raises(SimulationError, match=r"Flow.phone is not an input of this flow \(isInput: true variables: "
+                                              r"Flow.ani, Flow.conversationId\)"):
+        run("ani-blacklist-workflow.yaml", BLACKLIST, flow_inputs={"Flow.phone": ANI})

@@ -177,3 +177,32 @@ def test_a_chat_flow_runs_its_state_with_the_actions_it_shares_with_call_flows(s
     assert [s.kind for s in result.steps] == ["state", "setParticipantData", "transferToAcd"]
     assert result.participantData == {"topic": "billing"}
     assert result.disposition.queue == "Chat Support"
+
+
+def test_simulate_runs_a_common_module_given_on_the_command_line_and_takes_built_ins(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from service.cli import cli
+
+    (tmp_path / "caller.yaml").write_text(CALLER.replace("exp: Call.Ani", "exp: Email.Message.subject"),
+                                          encoding="utf-8")
+    (tmp_path / "module.yaml").write_text(MODULE, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["simulate", str(tmp_path / "caller.yaml"), "--ani", "tel:+13175550116",
+                                      "--common-module", str(tmp_path / "module.yaml"),
+                                      "--builtin", "Email.Message.subject=Refund", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["participantData"] == {"greeting": "Hello Refund"}
+
+
+def test_a_common_module_option_that_is_no_common_module_is_a_usage_error(tmp_path):
+    from click.testing import CliRunner
+
+    from service.cli import cli
+
+    (tmp_path / "caller.yaml").write_text(CALLER, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["simulate", str(tmp_path / "caller.yaml"), "--ani", "tel:+13175550116",
+                                      "--common-module", str(tmp_path / "caller.yaml")])
+    assert result.exit_code == 2
+    assert "not a commonModule flow" in result.output

@@ -124,7 +124,7 @@ def test_gunicorn_config_never_reloads_or_spews(tmp_path, demo_db):
     config = dict(re.findall(r"^(\w+)\s+= (.*)$", printed, re.M))
     assert config["reload"] == "False" and config["spew"] == "False"
     assert config["wsgi_app"] == "service.wsgi:app"
-    assert config["worker_class"] == "gevent"
+    assert config["worker_class"] == "service.gevent_worker.SpreadDeadlineGeventWorker"
 
 
 # --- over real gunicorn: logs, limits, debugger ----------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -9,9 +11,12 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import API_KEY
+from tests.conftest import TRACE_SECRET
 from tests.conftest import demo_server_env
 from tests.otlp_receiver import OtlpReceiver
 from tests.otlp_receiver import closed_port_url
+from tests.servers import GUNICORN_CONF
+from tests.servers import ROOT
 from tests.servers import GunicornServer
 
 pytestmark = pytest.mark.e2e
@@ -130,3 +135,25 @@ def test_graceful_stop_sends_the_spans_still_queued(demo_db, receiver):
         assert server.stop() == 0
     flushed = {s.attributes.get("genesys.conversation.id") for s in receiver.spans if s.name == "POST /v1/trace"}
     assert {f"conv-flush-{n}" for n in range(4)} <= flushed
+
+
+def test_worker_exit_in_the_master_for_a_vanished_worker_is_harmless(demo_db):
+    # gunicorn's master calls worker_exit itself when it finds a worker already gone (kill_worker); its
+    # Worker object never loaded the app. The hook raised there, and the master exited with status 1.
+    script = f"""
+import importlib.util, os
+os.environ.update(COMPANION_API_KEYS={API_KEY!r}, COMPANION_TRACE_SECRET={TRACE_SECRET!r},
+                  COMPANION_SQLITE_PATH={str(demo_db)!r})
+spec = importlib.util.spec_from_file_location("gunicorn_conf", {str(GUNICORN_CONF)!r})
+conf = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(conf)
+
+class MastersCopyOfAWorker:
+    pid = 12345
+
+conf.worker_exit(None, MastersCopyOfAWorker())
+print("master went on")
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "master went on" in done.stdout

@@ -116,11 +116,17 @@ def test_graph_writes_svg_that_parses_and_html_from_the_extension(companion, tmp
     assert html.startswith("<!DOCTYPE html>") and '<figure id="flow-graph">\n<svg' in html
 
 
-@pytest.mark.parametrize("flow", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+# Every published flow that loads without Terraform substitutions: Terraform examples and blueprint flows.
+REAL_FLOWS = sorted([*EXAMPLES.glob("*.yaml"), *(p for p in (EXAMPLES.parent / "blueprint-flows").glob("*.yaml")
+                                                  if "{{" not in p.read_text(encoding="utf-8"))])
+
+
+@pytest.mark.parametrize("flow", REAL_FLOWS, ids=lambda p: p.name)
 def test_real_genesys_flows_draw_every_branch(companion, flow, tmp_path):
-    run = companion("graph", EXAMPLES / flow, "--format", "svg")
+    run = companion("graph", flow, "--format", "svg")
     assert run.returncode == 0, run.stderr
-    flow_map = build_flow_map(load_flow(EXAMPLES / flow))
+    flow_map = build_flow_map(load_flow(flow))
+    assert len(flow_map.nodes) > 2  # more than the start and error-handling nodes: the tasks, menus or states
     drawn = [edge for edge in flow_map.edges if edge.branch]
     # Every branch with somewhere to go is drawn (transferToAcd's "transferred" ends the call: no edge).
     assert {e.branch for e in drawn} == {(b.path, b.outcome) for b in flow_map.branches if b.outcome != "transferred"}

@@ -171,3 +171,36 @@ def test_now_fixes_the_simulated_clock_and_must_carry_a_time_zone(tmp_path):
     with pytest.raises(ScenarioFileError, match=r"scenarios\[0\]\.call\.now: expected an ISO 8601 date and time "
                                                 r"with a time zone"):
         load_scenario_file(tmp_path / "clock.scenarios.yaml")
+
+
+def test_common_modules_named_by_the_file_run_and_a_wrong_one_is_refused(tmp_path):
+    from tests.flows.test_production_features import CALLER, MODULE
+
+    (tmp_path / "caller.yaml").write_text(CALLER, encoding="utf-8")
+    (tmp_path / "module.yaml").write_text(MODULE, encoding="utf-8")
+    body = """\
+        flow: caller.yaml
+        commonModules: [{module}]
+        scenarios:
+          - name: greeting from the module
+            call: {{ani: "tel:+13175550116"}}
+            expect: {{participantData: {{greeting: "Hello tel:+13175550116"}}, audioContains: [Hello tel]}}
+        """
+    (tmp_path / "m.scenarios.yaml").write_text(textwrap.dedent(body.format(module="module.yaml")), encoding="utf-8")
+    outcome, = run_scenarios([load_scenario_file(tmp_path / "m.scenarios.yaml")])
+    assert (outcome.status, outcome.report()) == (PASSED, "")
+    (tmp_path / "m.scenarios.yaml").write_text(textwrap.dedent(body.format(module="caller.yaml")), encoding="utf-8")
+    outcome, = run_scenarios([load_scenario_file(tmp_path / "m.scenarios.yaml")])
+    assert outcome.status == "error" and "caller.yaml: not a commonModule flow" in outcome.error
+
+
+@pytest.mark.parametrize("wait", ["soon", -5, True])
+def test_an_estimated_wait_that_is_no_duration_is_refused(tmp_path, wait):
+    (tmp_path / "clock.yaml").write_text(CLOCK_FLOW, encoding="utf-8")
+    (tmp_path / "w.scenarios.yaml").write_text(textwrap.dedent(f"""\
+        flow: clock.yaml
+        scenarios:
+          - {{name: w, call: {{ani: "tel:+1", estimatedWaitTime: {json.dumps(wait)}}}, expect: {{disposition: disconnect}}}}
+        """), encoding="utf-8")
+    with pytest.raises(ScenarioFileError, match=r"scenarios\[0\]\.call\.estimatedWaitTime"):
+        load_scenario_file(tmp_path / "w.scenarios.yaml")

@@ -10,6 +10,8 @@ from architect.runtime.flow.queues import find_queue
 from architect.runtime.flow.replies import send_auto_reply
 from architect.runtime.flow.voicemail import transfer_to_voicemail
 from architect.runtime.flow.waittime import play_estimated_wait_time
+from architect.runtime.flow.attributes import evaluate_attributes
+from architect.runtime.flow.workflows import end_workflow, set_conversation_data
 from architect.runtime.flow.collect import collect_input
 from architect.runtime.flow.schedules import evaluate_schedule_group
 from architect.runtime.flow.datatables import data_table_lookup
@@ -101,21 +103,7 @@ def assign(runner, name, value, type_name, path):
 
 def set_participant_data(runner, body, path):
     """setParticipantData: string keys (case-sensitive) and string values; a NOT_SET value -> error handling."""
-    written = {}
-    for index, item in enumerate(body.get("attributes") or []):
-        where = f"{path}/attributes[{index}]/attribute"
-        attribute = item.get("attribute") if isinstance(item, dict) else None
-        if not isinstance(attribute, dict):
-            raise SimulationError("an attribute is `- attribute: {name: ..., value: ...}`", where)
-        key = runner.value(attribute.get("name"), f"{where}/name", "string")
-        if key is NOT_SET or key == "":
-            # RC-GPD/RC-SPD: the name "should be a string literal and will produce an error state if left blank".
-            raise FlowFailure("the attribute name is blank", f"{where}/name")
-        # Names and values are strings (§3, §7); a non-string value is implicitly cast as where a string is expected.
-        value = runner.value(attribute.get("value"), f"{where}/value", "string")
-        if value is NOT_SET:
-            raise FlowFailure(f"the value of participant attribute {key!r} is NOT_SET", f"{where}/value")
-        written[key] = value
+    written = evaluate_attributes(runner, body, path)
     # All values are evaluated before any is written: an action that fails changes nothing (our choice; Genesys
     # does not say whether a half-evaluated Set Participant Data writes its first attributes).
     runner.participant_data.update(written)
@@ -307,4 +295,6 @@ HANDLERS = {
     keys.TRANSFER_TO_VOICEMAIL: transfer_to_voicemail,
     keys.CALL_COMMON_MODULE: call_common_module,
     keys.SEND_AUTO_REPLY: send_auto_reply,
+    keys.SET_CONVERSATION_DATA: set_conversation_data,
+    keys.END_WORKFLOW: end_workflow,
 }

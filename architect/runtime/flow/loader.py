@@ -13,9 +13,10 @@ from architect.genesys.flow_types import FLOW_TYPES
 from architect.genesys.substitutions import PLACEHOLDER as _PLACEHOLDER
 from architect.genesys.substitutions import substitute
 
-# Root keys the runner interprets; other flow types load but do not run. The message flows run the actions they
-# share with call flows (their states run as tasks do).
-RUNNABLE_TYPES = ("inboundCall", "inqueueCall", "secureCall", "inboundEmail", "inboundShortMessage", "inboundChat")
+# Root keys the runner interprets; other flow types load but do not run. The message flows and workflows run the
+# actions they share with call flows (their states run as tasks do).
+RUNNABLE_TYPES = ("inboundCall", "inqueueCall", "secureCall", "inboundEmail", "inboundShortMessage", "inboundChat",
+                  "workflow")
 # "startUpRef: ./tasks/task[startingTask]" or "/inboundCall/menus/menu[Main Menu_10]" (§1).
 _REF = re.compile(r"^(?:/(?P<root>[A-Za-z]+)|\.)/(?P<group>tasks|menus|states)/(?P<kind>task|menu|state)\[(?P<ref>.*)\]$")
 

@@ -10,6 +10,7 @@ TRANSFERRED_TO_QUEUE = "transferred_to_queue"
 TRANSFERRED_TO_FLOW = "transferred_to_flow"
 TRANSFERRED_TO_SECURE_FLOW = "transferred_to_secure_flow"
 TRANSFERRED_TO_VOICEMAIL = "transferred_to_voicemail"
+WORKFLOW_ENDED = "workflow_ended"  # a workflow's endWorkflow (or its error handling's)
 WAITING_IN_QUEUE = "waiting_in_queue"  # an in-queue flow's start-up actions ran once; the call stays queued
 OUT_OF_INPUT = "out_of_input"  # a menu wanted a digit and the scripted --dtmf list was used up
 STOPPED = "stopped"  # the simulation could not go on (unsupported feature, definition error, step limit)

@@ -20,7 +20,7 @@ from architect.runtime.flow.text import show, text_of
 from architect.runtime.flow.loader import RUNNABLE_TYPES, Flow, FlowLoadError
 from architect.runtime.flow.registry import ActionRegistry
 from architect.runtime.flow.result import (DISCONNECTED, OUT_OF_INPUT, STOPPED, TRANSFERRED_TO_QUEUE,
-                                           WAITING_IN_QUEUE, Disposition, FlowResult, Step)
+                                           WAITING_IN_QUEUE, WORKFLOW_ENDED, Disposition, FlowResult, Step)
 from architect.runtime.flow.scope import CallInfo, FlowScope, UndeclaredVariableError, declaration_type, typed
 from architect.runtime.flow.values import (NOT_SET, Audio, EvaluationError, ExpressionError, Prompt,
                                            UnsupportedError, to_architect_string)
@@ -38,7 +38,8 @@ class Runner:
                  data_tables: dict | None = None, unavailable_queues: Iterable[str] = (),
                  schedules: dict[str, str] | None = None, emergencies: Iterable[str] = (),
                  max_steps: int = DEFAULT_MAX_STEPS, now: dt.datetime | None = None,
-                 common_modules: Iterable[Flow] = (), answer_action: Callable | None = None):
+                 common_modules: Iterable[Flow] = (), answer_action: Callable | None = None,
+                 flow_inputs: dict | None = None):
         self.handlers: dict[str, Handler] = HANDLERS
         self.flow = flow
         self.registry = registry or ActionRegistry(None)
@@ -59,6 +60,8 @@ class Runner:
         # (integration, action name, action, inputs) -> ActionResult standing in for the endpoint's answer, or None
         # to run the action for real; scenario files stub data actions through it (architect/testing/stubs.py).
         self.answer_action = answer_action
+        # Values for the flow's isInput variables (a workflow's trigger or Execute workflow passes them).
+        self.flow_inputs = dict(flow_inputs or {})
         self.result = FlowResult(flow=flow.name, flowType=flow.kind)
         self.scope = FlowScope(self.call, self._builtins(), now=now)
         self.task_depth = 0
@@ -223,6 +226,23 @@ class Runner:
                 self.task_depth -= 1
                 self.scope.task = saved
 
+    def _take_flow_inputs(self, declarations, path: str) -> None:
+        """Flow variables declared `isInput: true` take the values the caller gives (flow_inputs, by name)."""
+        declared = {}
+        for entry in declarations or []:
+            body = next(iter(entry.values()), None) if isinstance(entry, dict) and len(entry) == 1 else None
+            if isinstance(body, dict) and isinstance(body.get("name"), str):
+                declared[body["name"].casefold()] = (body["name"], body.get("isInput") is True)
+        for name, value in self.flow_inputs.items():
+            known = declared.get(name.casefold())
+            if known is None or not known[1]:
+                inputs = ", ".join(n for n, is_input in declared.values() if is_input) or "none"
+                raise SimulationError(f"{name} is not an input of this flow (isInput: true variables: {inputs})", path)
+            try:
+                self.scope.assign(known[0], value)
+            except ExpressionError as exc:
+                raise SimulationError(f"{name}: {exc}", path) from None
+
     def declare_variables(self, declarations, path: str) -> None:
         """Declare `variables:` entries with their initial values."""
         if not declarations:
@@ -300,6 +320,7 @@ class Runner:
         target = None
         try:
             self.declare_variables(root.get("variables"), f"{base}/variables")
+            self._take_flow_inputs(root.get("variables"), f"{base}/variables")
             prompt = ((root.get("settingsActionDefaults") or {}).get("callData") or {}).get("processingPrompt")
             if prompt is not None:
                 # Hold audio while a data action runs: nothing to simulate, but it is visible in the transcript.
@@ -371,6 +392,8 @@ class Runner:
         try:
             if kind == "disconnect":
                 raise CallEnded(Disposition(DISCONNECTED, f"disconnected by error handling after: {failure}"))
+            if kind == "endWorkflow":  # workflows: errorHandling: {endWorkflow: {none: true}}
+                raise CallEnded(Disposition(WORKFLOW_ENDED, f"workflow ended by error handling after: {failure}"))
             if kind == "queue":  # in-queue flows: errorHandling: {queue: {targetQueue: ...}} (PCB)
                 queue = self.queue_value(body.get("targetQueue"), f"{where}/targetQueue")
                 raise CallEnded(Disposition(TRANSFERRED_TO_QUEUE, f"transferred to queue {queue['name']} by error "
