@@ -9,6 +9,7 @@ import sys
 # name -> module in bench/ exposing run(); the order is the order they run in.
 BENCHMARKS = {
     "trace": "bench.trace",
+    "context": "bench.context",
     "action_runtime": "bench.action_runtime",
     "jsonpath": "bench.jsonpath",
     "flow_runner": "bench.flow_runner",
@@ -20,6 +21,7 @@ BENCHMARKS = {
     "crm_import_fields": "bench.crm_import_fields",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
+    "hot_path": "bench.hot_path",
     "slow_clients": "bench.slow_clients",
     "scenarios": "bench.scenarios",
     "tracing": "bench.tracing",

@@ -54,7 +54,8 @@ def _caller(app, path: str, body: bytes) -> Callable[[], None]:
     return call
 
 
-def _best_us(variants: dict[str, tuple[Callable[[], None], Callable[[], None]]]) -> dict[str, float]:
+def _best_us(variants: dict[str, tuple[Callable[[], None], Callable[[], None]]], rounds: int = ROUNDS,
+             calls: int = CALLS) -> dict[str, float]:
     """name -> (prepare, call): µs per call, the best round of each; the variants take turns every round,
     so a slow spell on the shared host lands on all of them instead of on one."""
     for prepare, call in variants.values():
@@ -62,13 +63,13 @@ def _best_us(variants: dict[str, tuple[Callable[[], None], Callable[[], None]]])
         for _ in range(300):
             call()
     best = dict.fromkeys(variants, float("inf"))
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         for name, (prepare, call) in variants.items():
             prepare()
             started = time.perf_counter()
-            for _ in range(CALLS):
+            for _ in range(calls):
                 call()
-            best[name] = min(best[name], (time.perf_counter() - started) / CALLS)
+            best[name] = min(best[name], (time.perf_counter() - started) / calls)
     return {name: seconds * 1e6 for name, seconds in best.items()}
 
 

@@ -10,6 +10,7 @@ from flask import request
 from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from service.compiled_loader import CompiledLoader
 from service.errors import ApiError
 from service.errors import validation_error
 
@@ -108,12 +109,12 @@ def parse_json_object() -> dict:
     return body
 
 
-def load_body(schema: ma.Schema) -> dict:
-    """Parse the JSON body and load it through schema.
+def load_body(loader: CompiledLoader) -> dict:
+    """Parse the JSON body and load it through the request schema's compiled loader.
 
     :raise ApiError: 400 invalid_input with per-field messages.
     """
     try:
-        return schema.load(parse_json_object())
+        return loader.load(parse_json_object())
     except ma.ValidationError as exc:
         raise validation_error(exc.messages) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -19,6 +20,8 @@ _HANDLER_MARK = "_companion_handler"
 # key is checked, so without a cap every unauthenticated request could write kilobytes. Genesys's
 # correlation ids are UUIDs (36 characters).
 MAX_LOGGED_CHARS = 128
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+ACCESS_MESSAGE = "request"
 
 
 def json_formatter() -> logging.Formatter:
@@ -27,8 +30,44 @@ def json_formatter() -> logging.Formatter:
         "{asctime}{levelname}{name}{message}",
         style="{",
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-        datefmt="%Y-%m-%dT%H:%M:%S%z",
+        datefmt=TIME_FORMAT,
     )
+
+
+class _SecondClock:
+    """The local time as TIME_FORMAT prints it, formatted once per second (the format has no fraction)."""
+
+    def __init__(self):
+        self._second = -1
+        self._text = ""
+
+    def now(self) -> str:
+        second = int(time.time())
+        if second != self._second:
+            # Formatter.formatTime's own conversion: localtime, then strftime.
+            self._text, self._second = time.strftime(TIME_FORMAT, time.localtime(second)), second
+        return self._text
+
+
+def _sole_json_handler(logger: logging.Logger) -> logging.StreamHandler | None:
+    """The service's own stream handler when it is the only one a record of `logger` reaches, with no filter
+    on the way: the access line may then be written as JSON directly. None when anything else listens
+    (a test's handler, propagation to the root): those get a LogRecord as usual."""
+    found = None
+    current = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for handler in current.handlers:
+            if found is not None or not getattr(handler, _HANDLER_MARK, False):
+                return None
+            found = handler
+        if not current.propagate:
+            break
+        current = current.parent
+    if found is None or found.filters or found.level > logging.INFO:
+        return None
+    return found
 
 
 def configure_logging(level: str) -> None:
@@ -39,6 +78,8 @@ def configure_logging(level: str) -> None:
     if any(getattr(h, _HANDLER_MARK, False) for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
+    # The access line is written past this formatter (register_access_log), in the same shape: nothing else
+    # may be put on this handler.
     handler.setFormatter(json_formatter())
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
@@ -88,9 +129,14 @@ def log_fields() -> dict:
     return g.setdefault("log_fields", {})
 
 
+def _access_record(logger: logging.Logger, fields: dict) -> logging.LogRecord:
+    return logger.makeRecord(logger.name, logging.INFO, "", 0, ACCESS_MESSAGE, (), None, extra=fields)
+
+
 def register_access_log(app: Flask) -> None:
     """Emit one JSON line per request with status, duration and correlation ids."""
     logger = logging.getLogger(ACCESS_LOGGER)
+    clock = _SecondClock()
 
     @app.before_request
     def _start_timer():
@@ -114,8 +160,28 @@ def register_access_log(app: Flask) -> None:
             "ininCorrelationId": clip(req.headers.get(CORRELATION_HEADER, "")),
         }
         fields.update(context.get("log_fields", {}))
-        if logger.isEnabledFor(logging.INFO):
+        if logger.disabled or not logger.isEnabledFor(logging.INFO):
+            return response
+        handler = _sole_json_handler(logger)
+        if handler is not None:
+            _write_line(handler, clock.now(), fields)
+        else:
             # logger.info() would first walk the stack for the caller's file and line, which the JSON line
             # does not carry: a third of the cost of logging a request.
-            logger.handle(logger.makeRecord(logger.name, logging.INFO, "", 0, "request", (), None, extra=fields))
+            logger.handle(_access_record(logger, fields))
         return response
+
+    def _write_line(handler: logging.StreamHandler, now: str, fields: dict) -> None:
+        # The line json_formatter() would make of the record, serialised once: logging's record, formatter and
+        # python-json-logger's field walk were about half the cost of the service's own work per request.
+        line = json.dumps({"time": now, "level": "INFO", "logger": ACCESS_LOGGER, "message": ACCESS_MESSAGE,
+                           **fields}, default=str)
+        handler.acquire()
+        try:
+            handler.stream.write(line + handler.terminator)
+            handler.stream.flush()
+        except Exception:
+            # As StreamHandler.emit does: a broken log stream is reported on stderr, the request still answered.
+            handler.handleError(_access_record(logger, fields))
+        finally:
+            handler.release()

@@ -188,16 +188,17 @@ def exposition(accept: str = "") -> tuple[bytes, str]:
     return encoder(registry), content_type
 
 
-# labels() costs more than the observation itself; the (rule, status class) pairs are few and fixed.
-_request_children: dict[tuple[str, str], object] = {}
+# labels() costs more than the observation itself, and so does building its key: each (rule, status) pair
+# gets its histogram child's observe once, found again by one dict lookup on the status code the response has.
+_request_observers: dict[tuple[str, int], object] = {}
 
 
-def _request_child(rule: str, status: int):
-    key = (rule, status_class(status))
-    child = _request_children.get(key)
-    if child is None:
-        child = _request_children.setdefault(key, REQUEST_DURATION.labels(*key))
-    return child
+def _request_observer(rule: str, status: int):
+    observe = _request_observers.get((rule, status))
+    if observe is None:
+        child = REQUEST_DURATION.labels(rule, status_class(status))
+        observe = _request_observers.setdefault((rule, status), child.observe)
+    return observe
 
 
 def register_request_metrics(app: Flask) -> None:
@@ -210,10 +211,12 @@ def register_request_metrics(app: Flask) -> None:
 
     @app.after_request
     def _observe(response):
-        started = g.get("metrics_started")
+        context = g._get_current_object()  # one context lookup instead of one per attribute
+        started = context.get("metrics_started")
         if started is not None:
-            rule = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ENDPOINT
-            _request_child(rule, response.status_code).observe(time.perf_counter() - started)
+            url_rule = request._get_current_object().url_rule
+            rule = url_rule.rule if url_rule is not None else UNMATCHED_ENDPOINT
+            _request_observer(rule, response.status_code)(time.perf_counter() - started)
         return response
 
     @app.teardown_request

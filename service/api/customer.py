@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 
@@ -16,8 +15,10 @@ from schemas.customer import with_custom_fields
 from schemas.record import RecordField
 from service.api import bp
 from service.api.docs import documented
+from service.api.trace import trace_answer
 from service.api.trace import trace_for
 from service.body import load_body
+from service.compiled_loader import CompiledLoader
 from service.crm.base import Lookup
 from service.crm.keys import normalise_keys
 from service.crm.phones import PhoneError
@@ -26,13 +27,12 @@ from service.logs import log_fields
 from service.logs import mask_phone
 from service.logs import mask_pii
 from service.metrics import observe_crm
-from service.tracing import TraceContext
 
 log = logging.getLogger("companion.crm")
 
-_customer_query = CustomerQuery()
+_customer_query = CompiledLoader(CustomerQuery())
 _customer_response = CustomerResponse()
-_context_request = ContextRequest()
+_context_request = CompiledLoader(ContextRequest())
 _NO_LOOKUP = Lookup(record=None, source="none", outcome="miss")
 # Every customer key with its default, in the schema's order, from the schema itself. Answers are built on
 # it instead of a marshmallow dump (the largest cost of a lookup): backends already return typed records
@@ -40,8 +40,6 @@ _NO_LOOKUP = Lookup(record=None, source="none", outcome="miss")
 # The app's custom fields (COMPANION_FIELDS_FILE) are added by customer_defaults at start-up.
 _CUSTOMER_DEFAULTS = _customer_response.dump({})
 ERRORS = (400, 401, 413, 415, 500, 503)
-# asdict() deep-copies through every field; the trace ids are flat strings.
-_TRACE_FIELDS = tuple(field.name for field in dataclasses.fields(TraceContext))
 
 
 def customer_defaults(custom: tuple[RecordField, ...]) -> dict[str, object]:
@@ -130,4 +128,4 @@ def context():
     else:
         log_fields().setdefault("crm.skipped", "no lookup key given")
         result = _NO_LOOKUP
-    return {**{name: getattr(trace, name) for name in _TRACE_FIELDS}, **customer_fields(result)}
+    return {**trace_answer(trace), **customer_fields(result)}

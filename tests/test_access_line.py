@@ -1,0 +1,106 @@
+"""The access line written straight to the service's log stream: the same JSON line the formatter makes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+
+import pytest
+
+from service.logs import ACCESS_LOGGER
+from service.logs import json_formatter
+from tests.conftest import API_KEY
+
+AUTH = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+HEAD = ("time", "level", "logger", "message")
+
+
+@contextlib.contextmanager
+def service_handler_alone():
+    """Within: the service's own handler is the only one on its logger (pytest's capture handlers, which
+    pytest puts back for each test phase, set aside), writing to a buffer."""
+    root = logging.getLogger("companion")
+    before = root.handlers[:]
+    (handler,) = [h for h in before if getattr(h, "_companion_handler", False)]
+    root.handlers[:] = [handler]
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+    try:
+        yield buffer
+    finally:
+        handler.setStream(previous)
+        root.handlers[:] = before
+
+
+@pytest.fixture
+def records_made():
+    """Every LogRecord created while the test runs."""
+    made = []
+    factory = logging.getLogRecordFactory()
+
+    def counting(*args, **kwargs):
+        record = factory(*args, **kwargs)
+        made.append(record)
+        return record
+
+    logging.setLogRecordFactory(counting)
+    yield made
+    logging.setLogRecordFactory(factory)
+
+
+def _access_lines(buffer: io.StringIO) -> list[str]:
+    return [line for line in buffer.getvalue().splitlines() if f'"logger": "{ACCESS_LOGGER}"' in line]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/context", {"conversationId": "c-é-1", "phone": "+1 (317) 555-0116", "participantId": "p"}),
+    ("/v1/customer", {"phone": "not a phone"}),
+    ("/v1/trace", {"conversationId": ""}),
+])
+def test_the_line_is_the_one_the_json_formatter_makes(client, path, body):
+    with service_handler_alone() as log_stream:
+        client.post(path, json=body, headers={**AUTH, "ININ-Correlation-Id": "corr-\u00e9"})
+    (line,) = _access_lines(log_stream)
+    parsed = json.loads(line)
+    assert tuple(parsed)[:4] == HEAD and parsed["level"] == "INFO" and parsed["message"] == "request"
+    extra = {key: value for key, value in parsed.items() if key not in HEAD}
+    record = logging.getLogger(ACCESS_LOGGER).makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, "request", (), None,
+                                                          extra=extra)
+    formatted = json.loads(json_formatter().format(record))
+    formatted["time"] = parsed["time"]  # the second may have ticked between the two
+    assert line == json.dumps(formatted)
+
+
+def test_the_line_costs_no_log_record(client, records_made):
+    with service_handler_alone() as log_stream:
+        client.post("/v1/trace", json={"conversationId": "c-1"}, headers=AUTH)
+    assert len(_access_lines(log_stream)) == 1
+    assert [record for record in records_made if record.name == ACCESS_LOGGER] == []
+
+
+def test_another_handler_still_gets_a_record_and_the_stream_its_line(client):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger(ACCESS_LOGGER)
+    logger.addHandler(handler)
+    try:
+        with service_handler_alone() as log_stream:
+            client.post("/v1/trace", json={"conversationId": "c-2"}, headers=AUTH)
+    finally:
+        logger.removeHandler(handler)
+    assert records[-1].conversationId == "c-2" and records[-1].status == 200
+    assert json.loads(_access_lines(log_stream)[-1])["conversationId"] == "c-2"
+
+
+def test_a_disabled_access_logger_writes_nothing(client):
+    logger = logging.getLogger(ACCESS_LOGGER)
+    logger.disabled = True
+    try:
+        with service_handler_alone() as log_stream:
+            client.post("/v1/trace", json={"conversationId": "c-3"}, headers=AUTH)
+    finally:
+        logger.disabled = False
+    assert _access_lines(log_stream) == []
