@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service import health
     from service import metrics
     from service.errors import register_error_handlers
+    from service.json_answers import AnswerJSONProvider
     from service.logs import configure_logging
     from service.logs import register_access_log
     from service.openapi import build_openapi
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.merge_slashes = False
     # Flask answers 413 itself past this many bytes, before any view reads the body.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.sort_keys = False
+    app.json = AnswerJSONProvider(app)
     app.extensions["companion.settings"] = settings
     app.extensions["companion.customer_defaults"] = customer_defaults(settings.fields.fields)
     # Only a key generated here may be printed; configured keys are secrets even in demo mode.
