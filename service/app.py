@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.logs import configure_logging
     from service.logs import register_access_log
     from service.openapi import build_openapi
+    from service.request_timing import RequestTiming
 
     configure_logging(settings.log_level)
     # No static files to serve, so no public /static/<path> route either.
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["companion.generated_key"] = generated_key
     crm.init_app(app, settings)
 
+    # Outermost: every request is stamped with its start and counted in flight, whatever Flask does with it.
+    app.wsgi_app = RequestTiming(app.wsgi_app, metrics.IN_FLIGHT)
     register_error_handlers(app)
     register_access_log(app)
     metrics.register_request_metrics(app)

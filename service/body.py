@@ -83,7 +83,8 @@ def parse_json_object() -> dict:
         # gunicorn parses a chunked body as the app reads it: a bad chunk size or trailer surfaces here.
         # gunicorn then fails to skip the rest of the body and closes the connection after this answer.
         raise ApiError(400, "bad_request", f"The request body is malformed: {str(exc)[:200]}") from None
-    if req.content_length is None and (limit := req.max_content_length) is not None and len(raw) >= limit:
+    limit = req.max_content_length
+    if limit is not None and len(raw) >= limit and req.content_length is None:
         # A chunked body (no Content-Length) is cut at the limit by werkzeug without a word; at the limit
         # we cannot tell "exactly the limit" from "more", so the limit is exclusive for chunked bodies.
         raise RequestEntityTooLarge()

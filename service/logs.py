@@ -13,6 +13,8 @@ from flask import g
 from flask import request
 from pythonjsonlogger.json import JsonFormatter
 
+from service.request_timing import request_started
+
 ACCESS_LOGGER = "companion.access"
 CORRELATION_HEADER = "ININ-Correlation-Id"
 # The header as the WSGI environ holds it (PEP 3333: HTTP_, upper case, "-" as "_"), read without the header mapping.
@@ -144,13 +146,11 @@ def register_access_log(app: Flask) -> None:
     logger = logging.getLogger(ACCESS_LOGGER)
     clock = _SecondClock()
 
-    @app.before_request
-    def _start_timer():
-        g.request_started = time.perf_counter()
-
     @app.after_request
     def _log_request(response):
         ended = time.perf_counter()
+        if logger.disabled or not logger.isEnabledFor(logging.INFO):
+            return response
         context = g._get_current_object()  # one context lookup instead of one per attribute
         req = request._get_current_object()
         path = req.path
@@ -162,12 +162,10 @@ def register_access_log(app: Flask) -> None:
             "method": req.method,
             "path": clip(path, 2 * MAX_LOGGED_CHARS),
             "status": response.status_code,
-            "duration_ms": round((ended - context.get("request_started", ended)) * 1000, 3),
+            "duration_ms": round((ended - (request_started(req.environ) or ended)) * 1000, 3),
             "ininCorrelationId": clip(req.environ.get(CORRELATION_ENVIRON_KEY, "")),
         }
         fields.update(context.get("log_fields", {}))
-        if logger.disabled or not logger.isEnabledFor(logging.INFO):
-            return response
         handler = _sole_json_handler(logger)
         if handler is not None:
             _write_line(handler, clock.now(), fields)
