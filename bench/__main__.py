@@ -22,6 +22,7 @@ BENCHMARKS = {
     "soak": "bench.soak",
     "overhead": "bench.overhead",
     "hot_path": "bench.hot_path",
+    "own_work": "bench.own_work",
     "slow_clients": "bench.slow_clients",
     "scenarios": "bench.scenarios",
     "tracing": "bench.tracing",
