@@ -36,6 +36,7 @@ from service.crm.deadline import SocketDeadlines
 from service.crm.postgres_schema import fields_problem
 from service.crm.postgres_schema import schema_problem
 from service.crm.postgres_schema import select_by_key
+from service.crm.postgres_schema import served_fields_problem
 from service.crm.sqlite import row_to_record
 
 log = logging.getLogger("companion.crm")
@@ -104,12 +105,19 @@ def startup_problems(settings: Settings) -> list[str]:
     return [problem] if problem else []
 
 
+# A lookup names every configured column: one missing is, in practice, a custom field an import removed.
+_FIELD_GONE = ("the customers table lacks a column the lookups read (an import removed a custom field?); restart the "
+               "service with the fields file the database was imported with")
+
+
 def _failure_reason(exc: BaseException) -> tuple[str, str]:
     """(outcome, reason) for a failed lookup; reasons name no key and no credential."""
     if isinstance(exc, psycopg_pool.PoolTimeout):
         return "timeout", "no database connection available in time"
     if isinstance(exc, psycopg.errors.QueryCanceled):
         return "timeout", "the database cancelled the query (statement_timeout)"
+    if isinstance(exc, psycopg.errors.UndefinedColumn):
+        return "error", _FIELD_GONE
     if isinstance(exc, psycopg.OperationalError):
         return "error", "the database connection failed"
     return "error", f"database error ({type(exc).__name__})"
@@ -243,7 +251,8 @@ class PostgresBackend:
             return self._breaker.open_reason() or "CRM circuit breaker open; a probe is in flight"
         probe = self._breaker.state == HALF_OPEN
         outcome, problem, reason = self._run(
-            lambda connection: ("hit", schema_problem(connection), ""), None,
+            lambda connection: ("hit", schema_problem(connection) or served_fields_problem(connection, self._custom),
+                                ""), None,
             deadline=self._clock() + self._deadline_s, probe=probe,
         )
         if outcome != "hit":

@@ -195,3 +195,17 @@ def fields_problem(connection, custom: tuple[RecordField, ...]) -> str | None:
         f"{describe_fields(want)}; re-import the CSV with `companion crm import --database-url URL --fields FILE` "
         "(it migrates the database), or point COMPANION_FIELDS_FILE at the file it was imported with"
     )
+
+
+def served_fields_problem(connection, custom: tuple[RecordField, ...]) -> str | None:
+    """None when the database still has every custom field a service started with (an import may have added
+    others since: lookups do not read them); otherwise which ones it lost. No query without custom fields."""
+    if not custom:
+        return None
+    _has_version, _has_table, version = read_version(connection)
+    have = stored_fields(connection, version)
+    lost = [field for field in custom if have.get(field.name) != field.type]
+    if not lost:
+        return None
+    return (f"the database no longer has the custom field(s) {describe_fields({f.name: f.type for f in lost})} "
+            "(an import changed its fields); restart the service with the fields file it was imported with")

@@ -312,3 +312,27 @@ def test_gunicorn_serves_the_custom_fields_of_a_postgres_crm_imported_by_the_cli
         assert (answer["loyaltyPoints"], answer["accountManager"], answer["churnRisk"], answer["order"]) == (
             1200, "Grace Hopper", False, "SO-1")
         assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
+
+
+def test_a_running_service_whose_field_an_import_removed_answers_degraded_and_says_why_on_readyz(imported, tmp_path):
+    settings = load_settings(service_env(imported, fields_file(tmp_path)))
+    backend = PostgresBackend(settings)
+    try:
+        assert backend.lookup({"customerId": "C-0000001"}).record["churnRisk"] is True
+        assert backend.readiness() is None
+        # Adding a field leaves the running service as it was: it does not read the new column.
+        more = parse_fields({"fields": {**SPECS, "tenure": {"type": "integer"}}}).fields
+        import_csv_postgres(custom_csv(tmp_path / "more.csv", [customer(3, tenure="2")], ("tenure",)), imported,
+                            rules(more), on_reject=pytest.fail, upsert=True)
+        assert backend.lookup({"customerId": "C-0000003"}).outcome == "hit" and backend.readiness() is None
+        import_csv_postgres(write_csv(tmp_path / "fewer.csv", [customer(4)]), imported, rules(CUSTOM[:2]),
+                            on_reject=pytest.fail, upsert=True)
+        lost = backend.lookup({"customerId": "C-0000001"})
+        assert (lost.degraded, lost.outcome) == (True, "error")
+        assert "lacks a column the lookups read (an import removed a custom field?)" in lost.reason
+        assert backend.readiness() == (
+            f"CRM database {backend.target}: the database no longer has the custom field(s) churnRisk (boolean), "
+            "order (string) (an import changed its fields); restart the service with the fields file it was "
+            "imported with")
+    finally:
+        backend.close()
