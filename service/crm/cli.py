@@ -1,4 +1,4 @@
-"""`companion crm import` and `companion crm demo`: fill the embedded SQLite CRM."""
+"""`companion crm import` and `companion crm demo`: fill the SQLite CRM (or, import only, the PostgreSQL one)."""
 
 from __future__ import annotations
 

@@ -214,9 +214,9 @@ def postgres_writer(url: str, rules: RowRules, *, upsert: bool = False):
         with connection:
             if not connection.execute("SELECT pg_try_advisory_lock(%s)", (IMPORT_LOCK_KEY,)).fetchone()[0]:
                 raise ImportFileError(f"{target} is being written by another import")
-            store = _store(connection, target)
-            plan = _plan(store, rules, target)
             try:
+                store = _store(connection, target)
+                plan = _plan(store, rules, target)
                 with connection.transaction(), connection.cursor() as cursor:
                     (_upsert if upsert else _replace)(cursor, rows, report, store, plan)
                     if not report.imported:

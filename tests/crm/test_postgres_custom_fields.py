@@ -336,3 +336,14 @@ def test_a_running_service_whose_field_an_import_removed_answers_degraded_and_sa
             "imported with")
     finally:
         backend.close()
+
+
+def test_a_database_whose_fields_table_was_dropped_is_one_clear_line_at_import_and_at_start_up(imported, tmp_path):
+    with psycopg.connect(imported, autocommit=True) as connection:
+        connection.execute("DROP TABLE companion_crm_fields")
+    with pytest.raises(ImportFileError, match=r'^127\.0\.0\.1:\d+/custom_\d+: relation "companion_crm_fields" does '
+                                              r'not exist$'):
+        import_csv_postgres(custom_csv(tmp_path / "b.csv", [customer(3)]), imported, rules(), on_reject=pytest.fail)
+    with pytest.raises(ConfigError, match=r'^COMPANION_DATABASE_URL: 127\.0\.0\.1:\d+/custom_\d+: relation '
+                                          r'"companion_crm_fields" does not exist$'):
+        create_app(load_settings(service_env(imported, fields_file(tmp_path))))
