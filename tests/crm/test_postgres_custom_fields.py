@@ -35,6 +35,7 @@ from tests.crm.conftest import write_csv
 from tests.servers import GunicornServer
 
 COMPANION = str(Path(sys.executable).with_name("companion"))
+FILES = Path(__file__).resolve().parent / "files"
 TIERS = ("standard", "silver", "gold", "platinum")
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 # `order` is an SQL keyword and accountManager is camelCase: both only work as quoted identifiers.
@@ -296,21 +297,32 @@ def test_an_unreadable_fields_file_is_the_one_problem_reported(imported, tmp_pat
 
 
 @pytest.mark.e2e
-def test_gunicorn_serves_the_custom_fields_of_a_postgres_crm_imported_by_the_cli(url, tmp_path):
-    fields = fields_file(tmp_path)
-    rows = [customer(1, loyaltyPoints="1200", accountManager="Grace Hopper", churnRisk="no", order="SO-1")]
+def test_gunicorn_serves_the_custom_fields_of_a_crm_export_imported_into_postgres_by_the_cli(url, tmp_path):
+    # The HubSpot-shaped export of tests/crm/files (semicolons, renamed headers, a bad row; SOURCES.md there).
+    export, fields = FILES / "hubspot-contacts-semicolon.csv", FILES / "fields.yaml"
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
-    done = subprocess.run([COMPANION, "crm", "import", str(custom_csv(tmp_path / "in.csv", rows)), "--fields",
-                           str(fields), "--quiet"], env={**env, "COMPANION_CRM_BACKEND": "postgres",
-                                                          "COMPANION_DATABASE_URL": url},
+    done = subprocess.run([COMPANION, "crm", "import", str(export), "--fields", str(fields), "--map",
+                           "Phone Number=phone", "--quiet"],
+                          env={**env, "COMPANION_CRM_BACKEND": "postgres", "COMPANION_DATABASE_URL": url},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    assert "3 customers imported" in done.stdout and "1 rows rejected" in done.stdout
     with GunicornServer({**service_env(url, fields), "COMPANION_WORKERS": "1", "COMPANION_THREADS": "2"}) as server:
-        answer = requests.post(f"{server.url}/v1/context", json={"conversationId": "c-9", "phone": customer(1)["phone"]},
-                               headers=AUTH, timeout=10).json()
-        assert (answer["found"], answer["source"], answer["degraded"]) == (True, "postgres", False)
-        assert (answer["loyaltyPoints"], answer["accountManager"], answer["churnRisk"], answer["order"]) == (
-            1200, "Grace Hopper", False, "SO-1")
+        def ask(path, body):
+            response = requests.post(f"{server.url}{path}", json=body, headers=AUTH, timeout=10)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        ada = ask("/v1/context", {"conversationId": "c-9", "phone": "tel:+1-317-555-0142"})
+        assert (ada["found"], ada["source"], ada["degraded"], ada["displayName"]) == (
+            True, "postgres", False, "Ada Lovelace")
+        assert (ada["loyaltyPoints"], ada["accountManager"], ada["churnRisk"]) == (1200, "Grace Hopper", False)
+        charles = ask("/v1/customer", {"customerId": "502"})
+        assert (charles["loyaltyPoints"], charles["accountManager"], charles["churnRisk"]) == (0, "Hopper; Grace", True)
+        mary = ask("/v1/customer", {"email": "MARY.SOMERVILLE@example.org"})
+        assert (mary["loyaltyPoints"], mary["accountManager"], mary["churnRisk"]) == (0, "", False)
+        alan = ask("/v1/customer", {"customerId": "504"})
+        assert (alan["found"], alan["loyaltyPoints"], alan["churnRisk"]) == (False, 0, False)
         assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
 
 
