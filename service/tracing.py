@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import hmac
 
 _LOW64 = (1 << 64) - 1
@@ -26,7 +25,8 @@ def _derive(secret: bytes, label: bytes, *parts: str, size: int, valid) -> bytes
     message = label + b"\x00" + "\x1f".join(parts).encode("utf-8")
     counter = 0
     while True:
-        digest = hmac.new(secret, message + counter.to_bytes(4, "big"), hashlib.sha256).digest()[:size]
+        # hmac.digest: OpenSSL's one-shot HMAC, without building an HMAC object (a third of a derivation's cost).
+        digest = hmac.digest(secret, message + counter.to_bytes(4, "big"), "sha256")[:size]
         if valid(digest):
             return digest
         counter += 1  # An all-zero id is invalid in W3C and Datadog; astronomically rare, still handled.
