@@ -19,6 +19,7 @@ BENCHMARKS = {
     "postgres_lookup": "bench.postgres_lookup",
     "crm_import": "bench.crm_import",
     "crm_import_fields": "bench.crm_import_fields",
+    "postgres_import_fields": "bench.postgres_import_fields",
     "soak": "bench.soak",
     "overhead": "bench.overhead",
     "hot_path": "bench.hot_path",
