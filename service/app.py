@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import secrets
+import weakref
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version
 
@@ -19,6 +21,29 @@ def _version() -> str:
         return version("architect-companion")
     except PackageNotFoundError:
         return "0.0.0+unknown"
+
+
+class CompanionFlask(Flask):
+    """Flask, remembering which hooks and views are coroutine functions instead of asking on every call.
+
+    Flask asks it of every hook and view on every request (Flask.ensure_sync, which Flask's documentation
+    names as the method to override); the answer never changes for a function, and asking costs more than
+    a dict lookup. The answers are held weakly, so a function made per request (after_this_request) is
+    forgotten with it. What it returns is exactly what Flask.ensure_sync returns.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._is_coroutine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def ensure_sync(self, func):
+        try:
+            is_coroutine = self._is_coroutine[func]
+        except KeyError:
+            is_coroutine = self._is_coroutine.setdefault(func, inspect.iscoroutinefunction(func))
+        except TypeError:  # not weakly referenceable: asked every time, as Flask does
+            return super().ensure_sync(func)
+        return self.async_to_sync(func) if is_coroutine else func
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -47,7 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     configure_logging(settings.log_level)
     # No static files to serve, so no public /static/<path> route either.
-    app = Flask(__name__, static_folder=None)
+    app = CompanionFlask(__name__, static_folder=None)
     # Never debug, whatever FLASK_DEBUG says (Flask reads it in Flask()): debug mode changes error
     # handling and is what the werkzeug debugger, a remote shell, hangs on.
     app.debug = False
