@@ -22,6 +22,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.crm_stub import CrmStub
+from tests.run_delay import thread_run_delay
 from tests.servers import GunicornServer
 
 API_KEY = "reliability-key-0123456789"
@@ -81,6 +82,7 @@ class Sample:
     customer_id: str | None = None
     error_code: str | None = None  # "code" of the JSON error shape, for non-2xx answers
     started: float = 0.0  # time.monotonic() when sent
+    run_delay_s: float = 0.0  # how long the host kept the sending thread waiting for a CPU meanwhile
 
     @property
     def correlation_id(self) -> str:
@@ -151,10 +153,11 @@ def drive(url: str, sessions: list[requests.Session], seconds: float, *, timeout
         while time.monotonic() < stop_at or k < min_requests:
             number = NUMBERS[(index * 5 + k) % len(NUMBERS)]
             endpoint = "customer" if k % 2 == 0 else "context"
+            delay = thread_run_delay()
             sent = time.monotonic()
             result = _one(session, url, endpoint, number, k, timeout, correlation_id(index, sent))
             own.append(Sample(index, endpoint, number, sent - started, time.monotonic() - sent, **result,
-                              started=sent))
+                              started=sent, run_delay_s=thread_run_delay() - delay))
             k += 1
             if pause_s:
                 time.sleep(pause_s)
@@ -259,9 +262,10 @@ def api_durations_ms(server: GunicornServer) -> list[float]:
     return [line["duration_ms"] for line in server.access_lines() if line.get("path", "").startswith("/v1/")]
 
 
-def server_ms_by_correlation_id(server: GunicornServer) -> dict[str, float]:
-    """duration_ms of every /v1/ access line so far, by the ININ-Correlation-Id the request carried."""
-    return {line["ininCorrelationId"]: line["duration_ms"] for line in server.access_lines()
+def server_ms_by_correlation_id(server: GunicornServer, field: str = "duration_ms") -> dict[str, float]:
+    """duration_ms (or another number `field`) of every /v1/ access line so far, by the ININ-Correlation-Id
+    the request carried."""
+    return {line["ininCorrelationId"]: line[field] for line in server.access_lines()
             if line.get("path", "").startswith("/v1/")}
 
 
