@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 SCHEDSTAT = Path("/proc/thread-self/schedstat")
+# The product app for GunicornServer(app=...) whose access lines carry the serving thread's wait as runDelayMs.
+RUN_DELAY_APP = "tests.reliability.wsgi_with_run_delay:app"
 
 
 def thread_run_delay() -> float:

@@ -32,13 +32,14 @@ from tests.reliability.crm_load import server_env
 from tests.reliability.crm_load import server_ms_by_correlation_id
 from tests.reliability.crm_load import wait_for_workers
 from tests.reliability.crm_load import worker_pids
+from tests.run_delay import RUN_DELAY_APP
 from tests.servers import GunicornServer
 
 pytestmark = pytest.mark.e2e
 
 DEADLINE_MS = 300
 # The product app, with each access line also saying how long the host kept the request's thread from a CPU.
-APP = "tests.reliability.wsgi_with_run_delay:app"
+APP = RUN_DELAY_APP
 # The promise to the call flow (issue 6): an answer within the CRM deadline plus 50 ms.
 PROMISE_S = DEADLINE_MS / 1000 + 0.05
 # Client-side times also hold the load generator's own waits: its 16 Python threads share one GIL with the
