@@ -1,22 +1,35 @@
 """Each cut in the service's per-request work measured on its own, in process, in one interleaved run.
 
 `python -m bench hot_path`. Like `overhead`, the WSGI app is called directly (no sockets, no gunicorn). The
-same app is measured as it runs and with one cut undone at a time, the variants taking turns in every round:
+same app is measured as it runs and with one cut of docs/performance.md §2 undone at a time, the variants
+taking turns in every round. A cut's saving is its variant's time minus the service's; each figure is the
+best of 40 rounds of 300 calls (many short rounds: on a busy host, the best of them is the least disturbed).
 
-- "formatter access line": a pass-through filter on the companion logger sends the access line through a
-  LogRecord and the JSON formatter again (what every request paid before);
-- "marshmallow load": the request loaders are not compiled, so schema.load() validates every body;
-- "marshmallow dump": the trace part of the answer is TraceResponse().dump() instead of read off the context.
-
-A cut's saving is its variant's time minus the service's; each is the best of 40 rounds of 300 calls (many
-short rounds: on a busy host, the best of them is the least disturbed).
+The cut undone by each variant:
+- "formatter log": a pass-through filter on the companion logger sends the access line through a LogRecord
+  and the JSON formatter again;
+- "ma load": the request loaders are not compiled, so marshmallow's schema.load() validates every body;
+- "ma dump": the trace part of the answer is TraceResponse().dump() instead of read off the context;
+- "json answers": answers encoded by Flask's own JSON provider (the json module) instead of orjson;
+- "hmac objects": the trace ids derived through hmac.new() objects instead of the one-shot hmac.digest();
+- "body stream": the body read through werkzeug's stream wrapper (request.get_data());
+- "flask hooks": the request's start stamped, and counted in flight, by Flask hooks and the request
+  globals instead of the WSGI wrapper (service/request_timing.py);
+- "sorted lookup": the demo CRM with the single-column indexes of before, so a lookup sorts its matches.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
+import shutil
+import sqlite3
 import tempfile
+import time
+import types
+
+from flask.json.provider import DefaultJSONProvider
 
 from bench import baseline
 from bench.harness import API_KEY
@@ -26,9 +39,10 @@ from bench.overhead import REQUESTS
 from bench.overhead import _best_us
 from bench.overhead import _caller
 
-
 ROUNDS = 40
 CALLS = 300
+CUTS = ("formatter log", "ma load", "ma dump", "json answers", "hmac objects", "body stream", "flask hooks",
+        "sorted lookup")
 
 
 class _PassEverything(logging.Filter):
@@ -36,19 +50,70 @@ class _PassEverything(logging.Filter):
         return True
 
 
+def _with_single_column_indexes(source, scratch: str):
+    """A copy of the demo CRM with the lookup indexes files had before the sorted ones."""
+    path = os.path.join(scratch, "sorted-lookup.sqlite3")
+    shutil.copyfile(source, path)
+    connection = sqlite3.connect(path)
+    with connection:
+        for column in ("phone", "emailKey", "accountNumber"):
+            connection.execute(f"DROP INDEX IF EXISTS customers_{column}_latest")
+            connection.execute(f"CREATE INDEX customers_{column} ON customers ({column})")
+    connection.close()
+    return path
+
+
+def _hooks_instead_of_wrapper(app, in_flight) -> None:
+    """The start stamped and the request counted in flight as before service/request_timing.py: by hooks."""
+    from flask import g
+    from flask import request
+
+    from service.request_timing import STARTED_KEY
+
+    app.wsgi_app = app.wsgi_app.wsgi_app
+
+    def _start():
+        g.metrics_started = started = time.perf_counter()
+        request.environ[STARTED_KEY] = started
+        in_flight.inc()
+
+    def _access_start():
+        g.request_started = time.perf_counter()
+
+    def _finish(_error):
+        if g.pop("metrics_started", None) is not None:
+            in_flight.dec()
+
+    app.before_request_funcs.setdefault(None, []).extend([_access_start, _start])
+    app.teardown_request_funcs.setdefault(None, []).append(_finish)
+
+
 def run() -> dict:
     """Print µs per request for the service, each cut undone, and the bare-Flask baseline."""
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="companion-bench-metrics-"))
+    from schemas import TraceResponse
     from service import create_app
+    from service import body
+    from service import metrics
+    from service import tracing
     from service.api import customer
     from service.api import trace
     from service.config import load_settings
-    from schemas import TraceResponse
 
-    app = create_app(load_settings({
-        "COMPANION_API_KEYS": API_KEY, "COMPANION_TRACE_SECRET": TRACE_SECRET,
-        "COMPANION_SQLITE_PATH": str(demo_crm_path()),
-    }))
+    scratch = tempfile.mkdtemp(prefix="companion-bench-hot-path-")
+
+    def app_over(path):
+        return create_app(load_settings({
+            "COMPANION_API_KEYS": API_KEY, "COMPANION_TRACE_SECRET": TRACE_SECRET, "COMPANION_SQLITE_PATH": str(path),
+        }))
+
+    app = app_over(demo_crm_path())
+    sorted_app = app_over(_with_single_column_indexes(demo_crm_path(), scratch))
+    hooks_app = app_over(demo_crm_path())
+    _hooks_instead_of_wrapper(hooks_app, metrics.IN_FLIGHT)
+    stdlib_json = DefaultJSONProvider(app)
+    stdlib_json.sort_keys = False
+    orjson_answers = app.json
     loaders = (trace._request_loader, customer._customer_query, customer._context_request)
     root = logging.getLogger("companion")
     sink = open(os.devnull, "w")  # noqa: SIM115 (closed below)
@@ -57,57 +122,67 @@ def run() -> dict:
     through_formatter = _PassEverything()
     served_answer = trace.trace_answer
     dumped_answer = TraceResponse().dump
+    one_shot_hmac = tracing.hmac
+    hmac_objects = types.SimpleNamespace(digest=lambda key, message, name: hmac.new(key, message, name).digest())
+    read_body = body._read_body
 
     def as_served() -> None:
         root.removeFilter(through_formatter)
         for loader in loaders:
             loader.compiled = True
         trace.trace_answer = customer.trace_answer = served_answer
+        app.json = orjson_answers
+        tracing.hmac = one_shot_hmac
+        body._read_body = read_body
 
-    def marshmallow_dump() -> None:
-        as_served()
-        trace.trace_answer = customer.trace_answer = dumped_answer
-
-    def formatter_access_line() -> None:
-        as_served()
-        root.addFilter(through_formatter)
-
-    def marshmallow_load() -> None:
-        as_served()
-        for loader in loaders:
-            loader.compiled = False
+    def undo(cut: str):
+        def prepare() -> None:
+            as_served()
+            if cut == "formatter log":
+                root.addFilter(through_formatter)
+            elif cut == "ma load":
+                for loader in loaders:
+                    loader.compiled = False
+            elif cut == "ma dump":
+                trace.trace_answer = customer.trace_answer = dumped_answer
+            elif cut == "json answers":
+                app.json = stdlib_json
+            elif cut == "hmac objects":
+                tracing.hmac = hmac_objects
+            elif cut == "body stream":
+                body._read_body = lambda req: req.get_data(cache=False)
+        return prepare
 
     measured = {}
     try:
-        for path, body in REQUESTS.items():
-            call = _caller(app, path, body)
-            measured[path] = _best_us({
-                "baseline": (as_served, _caller(baseline.app, path, body)),
+        for path, request_body in REQUESTS.items():
+            call = _caller(app, path, request_body)
+            variants = {
+                "baseline": (as_served, _caller(baseline.app, path, request_body)),
                 "service": (as_served, call),
-                "formatter access line": (formatter_access_line, call),
-                "marshmallow load": (marshmallow_load, call),
-                "marshmallow dump": (marshmallow_dump, call),
-            }, rounds=ROUNDS, calls=CALLS)
+            }
+            for cut in CUTS:
+                if cut == "ma dump" and path == "/v1/customer":
+                    continue  # no trace part
+                app_for_cut = {"sorted lookup": sorted_app, "flask hooks": hooks_app}.get(cut, app)
+                if cut == "sorted lookup" and path == "/v1/trace":
+                    continue  # no lookup
+                variants[cut] = (undo(cut), call if app_for_cut is app else _caller(app_for_cut, path, request_body))
+            measured[path] = _best_us(variants, rounds=ROUNDS, calls=CALLS)
     finally:
         as_served()
         for handler, stream in streams:
             handler.setStream(stream)
         sink.close()
-    print("µs per request, in process; a cut's saving is its column minus the service's")
-    print(f"{'endpoint':<14} {'baseline':>9} {'service':>9} {'formatter log':>14} {'saves':>6} "
-          f"{'ma load':>8} {'saves':>6} {'ma dump':>8} {'saves':>6}")
+        shutil.rmtree(scratch, ignore_errors=True)
+    print("µs per request, in process; each cut's column is what undoing it adds to the service's time")
+    print(f"{'endpoint':<14} {'baseline':>9} {'service':>9}" + "".join(f" {cut:>13}" for cut in CUTS))
     results = {}
     for path, us in measured.items():
-        results[path] = {
-            "baseline_us": us["baseline"], "service_us": us["service"],
-            "access_line_saves_us": us["formatter access line"] - us["service"],
-            "compiled_load_saves_us": us["marshmallow load"] - us["service"],
-            "direct_answer_saves_us": us["marshmallow dump"] - us["service"],
-        }
-        print(f"{path:<14} {us['baseline']:>9.1f} {us['service']:>9.1f} {us['formatter access line']:>14.1f} "
-              f"{results[path]['access_line_saves_us']:>6.1f} {us['marshmallow load']:>8.1f} "
-              f"{results[path]['compiled_load_saves_us']:>6.1f} {us['marshmallow dump']:>8.1f} "
-              f"{results[path]['direct_answer_saves_us']:>6.1f}")
+        saves = {cut: us[cut] - us["service"] for cut in CUTS if cut in us}
+        results[path] = {"baseline_us": us["baseline"], "service_us": us["service"], "saves_us": saves}
+        print(f"{path:<14} {us['baseline']:>9.1f} {us['service']:>9.1f}"
+              + "".join(f" {saves[cut]:>13.1f}" if cut in saves else f" {'-':>13}" for cut in CUTS))
     return results
 
 

@@ -39,9 +39,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service import health
     from service import metrics
     from service.errors import register_error_handlers
+    from service.json_answers import AnswerJSONProvider
     from service.logs import configure_logging
     from service.logs import register_access_log
     from service.openapi import build_openapi
+    from service.request_timing import RequestTiming
 
     configure_logging(settings.log_level)
     # No static files to serve, so no public /static/<path> route either.
@@ -54,13 +56,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.merge_slashes = False
     # Flask answers 413 itself past this many bytes, before any view reads the body.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.sort_keys = False
+    app.json = AnswerJSONProvider(app)
     app.extensions["companion.settings"] = settings
     app.extensions["companion.customer_defaults"] = customer_defaults(settings.fields.fields)
     # Only a key generated here may be printed; configured keys are secrets even in demo mode.
     app.extensions["companion.generated_key"] = generated_key
     crm.init_app(app, settings)
 
+    # Outermost: every request is stamped with its start and counted in flight, whatever Flask does with it.
+    app.wsgi_app = RequestTiming(app.wsgi_app, metrics.IN_FLIGHT)
     register_error_handlers(app)
     register_access_log(app)
     metrics.register_request_metrics(app)

@@ -430,10 +430,6 @@ def otlp_traces_endpoint(environ: Mapping[str, str]) -> str:
     return endpoint
 
 
-# The PostgreSQL store keeps the built-in fields only, so far (service/crm/postgres_schema.py).
-POSTGRES_FIELDS_PROBLEM = "the postgres backend stores the built-in fields only, not those of a fields file"
-
-
 def validate_settings(settings: Settings) -> None:
     """Cross-field rules that a single variable cannot express.
 
@@ -476,8 +472,6 @@ def validate_settings(settings: Settings) -> None:
                 f"{_env('CRM_CONNECT_TIMEOUT_MS')}: must be below {_env('CRM_DEADLINE_MS')} "
                 f"({settings.crm_connect_timeout_ms} >= {settings.crm_deadline_ms})"
             )
-    if settings.crm_backend == "postgres" and settings.fields.fields:
-        problems.append(f"{_env('FIELDS_FILE')}: {POSTGRES_FIELDS_PROBLEM}; use the sqlite or http backend for them")
     if not settings.tiers:
         problems.append(f"{_env('TIERS')}: needs at least one tier")
     if problems:

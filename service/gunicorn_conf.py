@@ -87,8 +87,10 @@ keepalive = 5
 # Request line and header limits well above what Genesys sends, far below what an attacker would like.
 limit_request_line = 4094
 limit_request_fields = 100
-# The app writes its own JSON access line per request; gunicorn's would duplicate it.
+# The app writes its own JSON access line per request; gunicorn's would duplicate it, and its logger would
+# build one per request even unwritten (service.serving.AppAccessLineLogger).
 accesslog = None
+logger_class = "service.serving.AppAccessLineLogger"
 errorlog = "-"
 loglevel = _settings.log_level.lower()
 # gunicorn's own lines (booting, worker exits, timeouts) in the same JSON shape as the service's, so a log

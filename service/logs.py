@@ -13,8 +13,12 @@ from flask import g
 from flask import request
 from pythonjsonlogger.json import JsonFormatter
 
+from service.request_timing import request_started
+
 ACCESS_LOGGER = "companion.access"
 CORRELATION_HEADER = "ININ-Correlation-Id"
+# The header as the WSGI environ holds it (PEP 3333: HTTP_, upper case, "-" as "_"), read without the header mapping.
+CORRELATION_ENVIRON_KEY = "HTTP_" + CORRELATION_HEADER.upper().replace("-", "_")
 _HANDLER_MARK = "_companion_handler"
 # The most of a client-supplied string (a header, the path) one access line holds: it is logged before the
 # key is checked, so without a cap every unauthenticated request could write kilobytes. Genesys's
@@ -68,6 +72,10 @@ def _sole_json_handler(logger: logging.Logger) -> logging.StreamHandler | None:
     if found is None or found.filters or found.level > logging.INFO:
         return None
     return found
+
+
+# What json.dumps(..., default=str) uses, built once instead of per line.
+_LINE_ENCODER = json.JSONEncoder(default=str)
 
 
 def configure_logging(level: str) -> None:
@@ -138,13 +146,11 @@ def register_access_log(app: Flask) -> None:
     logger = logging.getLogger(ACCESS_LOGGER)
     clock = _SecondClock()
 
-    @app.before_request
-    def _start_timer():
-        g.request_started = time.perf_counter()
-
     @app.after_request
     def _log_request(response):
         ended = time.perf_counter()
+        if logger.disabled or not logger.isEnabledFor(logging.INFO):
+            return response
         context = g._get_current_object()  # one context lookup instead of one per attribute
         req = request._get_current_object()
         path = req.path
@@ -156,12 +162,10 @@ def register_access_log(app: Flask) -> None:
             "method": req.method,
             "path": clip(path, 2 * MAX_LOGGED_CHARS),
             "status": response.status_code,
-            "duration_ms": round((ended - context.get("request_started", ended)) * 1000, 3),
-            "ininCorrelationId": clip(req.headers.get(CORRELATION_HEADER, "")),
+            "duration_ms": round((ended - (request_started(req.environ) or ended)) * 1000, 3),
+            "ininCorrelationId": clip(req.environ.get(CORRELATION_ENVIRON_KEY, "")),
         }
         fields.update(context.get("log_fields", {}))
-        if logger.disabled or not logger.isEnabledFor(logging.INFO):
-            return response
         handler = _sole_json_handler(logger)
         if handler is not None:
             _write_line(handler, clock.now(), fields)
@@ -174,8 +178,8 @@ def register_access_log(app: Flask) -> None:
     def _write_line(handler: logging.StreamHandler, now: str, fields: dict) -> None:
         # The line json_formatter() would make of the record, serialised once: logging's record, formatter and
         # python-json-logger's field walk were about half the cost of the service's own work per request.
-        line = json.dumps({"time": now, "level": "INFO", "logger": ACCESS_LOGGER, "message": ACCESS_MESSAGE,
-                           **fields}, default=str)
+        line = _LINE_ENCODER.encode({"time": now, "level": "INFO", "logger": ACCESS_LOGGER, "message": ACCESS_MESSAGE,
+                                     **fields})
         handler.acquire()
         try:
             handler.stream.write(line + handler.terminator)

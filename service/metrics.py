@@ -30,7 +30,6 @@ from flask import Blueprint
 from flask import Flask
 from flask import Response
 from flask import current_app
-from flask import g
 from flask import request
 from prometheus_client import REGISTRY
 from prometheus_client import CollectorRegistry
@@ -44,6 +43,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from service.auth import key_is_valid
 from service.auth import presented_key
 from service.errors import ApiError
+from service.request_timing import request_started
 
 # Data actions wait at most for the CRM deadline (1.5 s by default, COMPANION_CRM_DEADLINE_MS), and the
 # service promises an answer within deadline + 50 ms: fine buckets where healthy answers land (1-25 ms),
@@ -107,8 +107,6 @@ SPAN_EXPORTS = Counter(
 )
 
 # Series that exist from the start at 0, so rate() and ratios work before the first event.
-for _outcome in CRM_OUTCOMES:
-    CRM_LOOKUP_DURATION.labels(_outcome)
 for _result in CACHE_RESULTS:
     CACHE_REQUESTS.labels(_result)
 for _state in BREAKER_STATES:
@@ -121,11 +119,17 @@ _last_breaker_state = "closed"
 _breaker_lock = threading.Lock()
 
 
+# Each outcome's histogram child (its series exists from the start at 0, like those above), found by one
+# dict lookup: labels() costs more than the observation itself.
+_crm_observers = {outcome: CRM_LOOKUP_DURATION.labels(outcome).observe for outcome in CRM_OUTCOMES}
+
+
 def observe_crm(outcome: str, seconds: float) -> None:
     """Record one CRM lookup: its outcome (one of CRM_OUTCOMES) and how long it took."""
-    if outcome not in CRM_OUTCOMES:
+    observe = _crm_observers.get(outcome)
+    if observe is None:
         raise ValueError(f"unknown CRM outcome {outcome!r}; expected one of {', '.join(CRM_OUTCOMES)}")
-    CRM_LOOKUP_DURATION.labels(outcome).observe(seconds)
+    observe(seconds)
 
 
 def count_cache(result: str) -> None:
@@ -202,28 +206,17 @@ def _request_observer(rule: str, status: int):
 
 
 def register_request_metrics(app: Flask) -> None:
-    """Time every request and count it in flight, labelled by URL rule and status class."""
-
-    @app.before_request
-    def _start():
-        g.metrics_started = time.perf_counter()
-        IN_FLIGHT.inc()
+    """Time every request, labelled by URL rule and status class, from the start service.request_timing stamps."""
 
     @app.after_request
     def _observe(response):
-        context = g._get_current_object()  # one context lookup instead of one per attribute
-        started = context.get("metrics_started")
+        req = request._get_current_object()  # one context lookup instead of one per attribute
+        started = request_started(req.environ)
         if started is not None:
-            url_rule = request._get_current_object().url_rule
+            url_rule = req.url_rule
             rule = url_rule.rule if url_rule is not None else UNMATCHED_ENDPOINT
             _request_observer(rule, response.status_code)(time.perf_counter() - started)
         return response
-
-    @app.teardown_request
-    def _finish(_error):
-        # Teardown runs for every request whose before_request ran, whatever happened in between.
-        if g.pop("metrics_started", None) is not None:
-            IN_FLIGHT.dec()
 
 
 bp = Blueprint("metrics", __name__)

@@ -52,9 +52,8 @@ def phone_message(error: PhoneError) -> str:
     return f"Not a usable phone number: it {error}."
 
 
-def lookup_customer(keys: dict[str, str]) -> Lookup:
-    """Ask the configured backend, time it for the metrics, and note the outcome on the access log line."""
-    backend = current_app.extensions["companion.crm"]
+def lookup_customer(backend, keys: dict[str, str], fields: dict) -> Lookup:
+    """Ask the backend, time it for the metrics, and note the outcome in the access line's fields."""
     started = time.perf_counter()
     try:
         result = backend.lookup(keys)
@@ -64,33 +63,32 @@ def lookup_customer(keys: dict[str, str]) -> Lookup:
         log.exception("CRM backend raised instead of answering degraded", extra={"backend": backend.name})
         result = Lookup(None, backend.name, degraded=True, outcome="error", reason="the CRM backend failed")
     observe_crm(result.outcome, time.perf_counter() - started)
-    fields = log_fields()
-    fields.update({"crm.outcome": result.outcome, "crm.source": result.source})
+    fields["crm.outcome"] = result.outcome
+    fields["crm.source"] = result.source
     if result.degraded:
         fields.update({"crm.degraded": True, "crm.reason": result.reason})
     return result
 
 
-def customer_fields(result: Lookup) -> dict:
+def customer_fields(result: Lookup, extensions: dict) -> dict:
     """The record plus found/degraded/source; 503 instead when degraded answers are configured as errors."""
-    settings = current_app.extensions["companion.settings"]
-    if result.degraded and settings.degraded_as_503:
+    if result.degraded and extensions["companion.settings"].degraded_as_503:
         raise ApiError.unavailable(f"The CRM could not answer: {result.reason or 'unavailable'}.")
     record = result.record or {}
-    defaults = current_app.extensions.get("companion.customer_defaults", _CUSTOMER_DEFAULTS)
-    fields = {name: record.get(name, default) for name, default in defaults.items()}
-    fields.update(found=result.found, degraded=result.degraded, source=result.source)
-    return fields
+    defaults = extensions.get("companion.customer_defaults", _CUSTOMER_DEFAULTS)
+    answer = {name: record.get(name, default) for name, default in defaults.items()}
+    answer.update(found=result.found, degraded=result.degraded, source=result.source)
+    return answer
 
 
-def _note_phone(data: dict, keys: dict | None) -> None:
+def _note_phone(data: dict, keys: dict | None, fields: dict) -> None:
     """The caller's number on the access line, masked; E.164 when it could be read (raw URIs carry host digits)."""
     if keys and "phone" in keys:
-        log_fields()["crm.phone"] = mask_phone(keys["phone"])
+        fields["crm.phone"] = mask_phone(keys["phone"])
     elif (data.get("phone") or "").strip():
         # A rejected value can have any shape (+1,317,555,0116, +1317x555x0116): every digit but the last
         # four is masked, whatever separates them.
-        log_fields()["crm.phone"] = mask_phone(data["phone"].strip()[:64])
+        fields["crm.phone"] = mask_phone(data["phone"].strip()[:64])
 
 
 @bp.post("/customer")
@@ -98,14 +96,16 @@ def _note_phone(data: dict, keys: dict | None) -> None:
 def customer():
     """The customer matching phone, customerId, email or accountNumber; found=false and defaults on a miss."""
     data = load_body(_customer_query)
-    settings = current_app.extensions["companion.settings"]
+    # The app's extensions and the access line's fields, looked up once: each lookup goes through a proxy.
+    extensions = current_app.extensions
+    fields = log_fields()
     try:
-        keys = normalise_keys(data, settings.default_region)
+        keys = normalise_keys(data, extensions["companion.settings"].default_region)
     except PhoneError as exc:
-        _note_phone(data, None)
+        _note_phone(data, None, fields)
         raise ApiError.invalid_input({"phone": [phone_message(exc)]}) from None
-    _note_phone(data, keys)
-    return customer_fields(lookup_customer(keys))
+    _note_phone(data, keys, fields)
+    return customer_fields(lookup_customer(extensions["companion.crm"], keys, fields), extensions)
 
 
 @bp.post("/context")
@@ -114,18 +114,20 @@ def customer():
 def context():
     """Trace ids for the conversation and the caller's CRM fields, flat; the trace part is always there."""
     data = load_body(_context_request)
-    trace = trace_for(data["conversationId"], data["participantId"])
-    settings = current_app.extensions["companion.settings"]
+    extensions = current_app.extensions
+    settings = extensions["companion.settings"]
+    fields = log_fields()
+    trace = trace_for(data["conversationId"], data["participantId"], settings, fields)
     try:
         keys = normalise_keys(data, settings.default_region)
     except PhoneError as exc:
         # Lenient by design: a withheld or odd ANI must not cost the flow its trace ids; other keys still count.
-        log_fields()["crm.skipped"] = mask_phone(f"phone: {phone_message(exc)}")
+        fields["crm.skipped"] = mask_phone(f"phone: {phone_message(exc)}")
         keys = normalise_keys({**data, "phone": ""}, settings.default_region)
-    _note_phone(data, keys)
+    _note_phone(data, keys, fields)
     if keys:
-        result = lookup_customer(keys)
+        result = lookup_customer(extensions["companion.crm"], keys, fields)
     else:
-        log_fields().setdefault("crm.skipped", "no lookup key given")
+        fields.setdefault("crm.skipped", "no lookup key given")
         result = _NO_LOOKUP
-    return {**trace_answer(trace), **customer_fields(result)}
+    return {**trace_answer(trace), **customer_fields(result, extensions)}

@@ -26,11 +26,10 @@ def trace_answer(context: TraceContext) -> dict:
     return {name: getattr(context, name) for name in TRACE_KEYS}
 
 
-def trace_for(conversation_id: str, participant_id: str = "") -> TraceContext:
-    """Derive the trace context with the app's secret and add its ids to the access log line."""
-    settings = current_app.extensions["companion.settings"]
+def trace_for(conversation_id: str, participant_id: str, settings, fields: dict) -> TraceContext:
+    """Derive the trace context with the app's secret (settings) and add its ids to the access line's fields."""
     context = derive_trace_context(effective_trace_secret(settings), conversation_id, participant_id)
-    log_fields().update(
+    fields.update(
         {"conversationId": conversation_id, "participantId": participant_id, "dd.trace_id": context.ddTraceId,
          "dd.span_id": context.ddSpanId}
     )
@@ -42,5 +41,6 @@ def trace_for(conversation_id: str, participant_id: str = "") -> TraceContext:
 def trace():
     """Trace ids derived from the conversation id, in W3C and Datadog forms."""
     data = load_body(_request_loader)
-    context = trace_for(data["conversationId"], data["participantId"])
+    context = trace_for(data["conversationId"], data["participantId"], current_app.extensions["companion.settings"],
+                        log_fields())
     return trace_answer(context)

@@ -1,4 +1,4 @@
-"""`companion crm import` and `companion crm demo`: fill the embedded SQLite CRM."""
+"""`companion crm import` and `companion crm demo`: fill the SQLite CRM (or, import only, the PostgreSQL one)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import click
 
-from service.config import POSTGRES_FIELDS_PROBLEM
 from service.config import ConfigError
 from service.config import Settings
 from service.config import load_settings
@@ -199,8 +198,6 @@ def import_command(csv_file: Path, db_path: Path | None, database_url: str | Non
         database_url = settings.database_url
     if database_url is not None and db_path is not None:
         raise click.UsageError("give --db (SQLite) or --database-url (PostgreSQL), not both")
-    if database_url is not None and settings.fields.fields:
-        raise click.UsageError(f"{POSTGRES_FIELDS_PROBLEM}; import custom fields into SQLite (--db)")
     rules = RowRules(settings.tiers, settings.default_region, settings.fields.fields)
     header_rules = HeaderRules(_renames(map_pairs, settings), ignore_unknown)
     source = CsvFile(csv_file, _DELIMITERS[delimiter] if delimiter else None)

@@ -23,6 +23,8 @@ import psycopg
 import psycopg_pool
 from psycopg import conninfo
 
+from schemas.fields_file import NO_CUSTOM_FIELDS
+from schemas.record import record_fields
 from service import metrics
 from service.config import ConfigError
 from service.config import Settings
@@ -31,8 +33,10 @@ from service.crm.base import Lookup
 from service.crm.breaker import HALF_OPEN
 from service.crm.breaker import CircuitBreaker
 from service.crm.deadline import SocketDeadlines
-from service.crm.postgres_schema import SELECT_BY_KEY
+from service.crm.postgres_schema import fields_problem
 from service.crm.postgres_schema import schema_problem
+from service.crm.postgres_schema import select_by_key
+from service.crm.postgres_schema import served_fields_problem
 from service.crm.sqlite import row_to_record
 
 log = logging.getLogger("companion.crm")
@@ -95,8 +99,15 @@ def startup_problems(settings: Settings) -> list[str]:
         backend = PostgresBackend(settings)
     except ConfigError as exc:
         return str(exc).splitlines()
-    problem = backend.schema_problem()
+    # A fields file that could not be read was reported already: comparing with no fields would mislead.
+    unread = settings.fields_file is not None and settings.fields is NO_CUSTOM_FIELDS
+    problem = backend.schema_problem(check_fields=not unread)
     return [problem] if problem else []
+
+
+# A lookup names every configured column: one missing is, in practice, a custom field an import removed.
+_FIELD_GONE = ("the customers table lacks a column the lookups read (an import removed a custom field?); restart the "
+               "service with the fields file the database was imported with")
 
 
 def _failure_reason(exc: BaseException) -> tuple[str, str]:
@@ -105,6 +116,8 @@ def _failure_reason(exc: BaseException) -> tuple[str, str]:
         return "timeout", "no database connection available in time"
     if isinstance(exc, psycopg.errors.QueryCanceled):
         return "timeout", "the database cancelled the query (statement_timeout)"
+    if isinstance(exc, psycopg.errors.UndefinedColumn):
+        return "error", _FIELD_GONE
     if isinstance(exc, psycopg.OperationalError):
         return "error", "the database connection failed"
     return "error", f"database error ({type(exc).__name__})"
@@ -165,6 +178,10 @@ class PostgresBackend:
         self._deadline_s = settings.crm_deadline_ms / 1000
         self._connect = connection_string(settings.database_url, self._connect_s)
         self._threads = settings.threads
+        # The built-in fields, then the custom ones of COMPANION_FIELDS_FILE, in the answer's order.
+        self._custom = settings.fields.fields
+        self._fields = record_fields(self._custom)
+        self._select = select_by_key(self._fields)
         # The server cancels a query while the request still has time to answer degraded: the deadline less
         # the time a lookup may have spent waiting for its connection.
         self._statement_timeout_ms = max(
@@ -192,11 +209,13 @@ class PostgresBackend:
         if problem:
             raise ConfigError(problem)
 
-    def schema_problem(self) -> str | None:
-        """check_schema's verdict as one line naming COMPANION_DATABASE_URL, or None (also when unreachable)."""
+    def schema_problem(self, *, check_fields: bool = True) -> str | None:
+        """check_schema's verdict as one line naming COMPANION_DATABASE_URL, or None (also when unreachable).
+        check_fields: also compare the custom fields the database was imported with to the configured ones."""
         try:
             with psycopg.connect(self._connect, autocommit=True) as connection:
                 problem = schema_problem(connection)
+                fields = fields_problem(connection, self._custom) if check_fields and not problem else None
         except psycopg.OperationalError as exc:
             if refused_by_server(exc):
                 return f"COMPANION_DATABASE_URL: {self.target} refused the connection: {first_line(exc)}"
@@ -207,6 +226,8 @@ class PostgresBackend:
             return f"COMPANION_DATABASE_URL: {self.target}: {first_line(exc)}"
         if problem:
             return f"COMPANION_DATABASE_URL: {self.target}: {problem}; {_HOW_TO_CREATE}"
+        if fields:
+            return f"COMPANION_DATABASE_URL: {self.target}: {fields}"
         return None
 
     # -- CrmBackend ----------------------------------------------------------------------------------
@@ -230,7 +251,8 @@ class PostgresBackend:
             return self._breaker.open_reason() or "CRM circuit breaker open; a probe is in flight"
         probe = self._breaker.state == HALF_OPEN
         outcome, problem, reason = self._run(
-            lambda connection: ("hit", schema_problem(connection), ""), None,
+            lambda connection: ("hit", schema_problem(connection) or served_fields_problem(connection, self._custom),
+                                ""), None,
             deadline=self._clock() + self._deadline_s, probe=probe,
         )
         if outcome != "hit":
@@ -320,14 +342,13 @@ class PostgresBackend:
     def _no_answer(self) -> str:
         return f"the database gave no answer within {self._deadline_s * 1000:.0f} ms"
 
-    @staticmethod
-    def _find(connection: psycopg.Connection, keys: Mapping[str, str]) -> tuple[str, object, str]:
+    def _find(self, connection: psycopg.Connection, keys: Mapping[str, str]) -> tuple[str, object, str]:
         for key in KEY_ORDER:
             value = keys.get(key)
             if value:
-                row = connection.execute(SELECT_BY_KEY[key], (value,)).fetchone()
+                row = connection.execute(self._select[key], (value,)).fetchone()
                 if row is not None:
-                    return "hit", row_to_record(row), ""
+                    return "hit", row_to_record(row, self._fields), ""
         return "miss", None, ""
 
     def _breaker_changed(self, state: str) -> None:

@@ -7,6 +7,11 @@ lookup on any instance sees either the old customers or the new ones, never a mi
 the few milliseconds of the swap. Upsert: COPY into a temporary table, then one INSERT ... ON CONFLICT
 (customerId) DO UPDATE, so customers missing from the file stay. Ctrl-C, a crash or a lost connection
 before COMMIT roll everything back (https://www.postgresql.org/docs/current/tutorial-transactions.html).
+
+Custom fields (a fields file) follow the SQLite store's rules: a replace builds the new table with the
+fields' columns; an upsert adds a new field's column (its default for every customer the file does not set)
+and drops a removed field's column; both record the fields (service.crm.postgres_schema.FIELDS_TABLE) in the
+same transaction, and a field that changes type is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from schemas.record import RecordField
 from service.crm.importer import ImportFileError
 from service.crm.importer import ImportReport
 from service.crm.importer import RowRules
@@ -28,19 +34,23 @@ from service.crm.postgres import first_line
 from service.crm.postgres import connection_string
 from service.crm.postgres import describe_target
 from service.crm.postgres import url_problem
-from service.crm.postgres_schema import CREATE_VERSION_TABLE
-from service.crm.postgres_schema import READ_VERSION
+from service.crm.postgres_schema import FIELDS_TABLE
+from service.crm.postgres_schema import READABLE_VERSIONS
 from service.crm.postgres_schema import SCHEMA_VERSION
-from service.crm.postgres_schema import SELECT_VERSION
-from service.crm.postgres_schema import SET_VERSION
 from service.crm.postgres_schema import STAGING_TABLE
 from service.crm.postgres_schema import TABLE
 from service.crm.postgres_schema import VERSION_TABLE
+from service.crm.postgres_schema import add_column
 from service.crm.postgres_schema import create_indexes
 from service.crm.postgres_schema import create_table
+from service.crm.postgres_schema import drop_column
+from service.crm.postgres_schema import read_version
 from service.crm.postgres_schema import rename_indexes
+from service.crm.postgres_schema import stored_fields
+from service.crm.postgres_schema import write_fields
 from service.crm.sqlite import APPLICATION_ID
-from service.crm.sqlite import COLUMNS
+from service.crm.sqlite import FieldsMismatch
+from service.crm.sqlite import field_changes
 
 # Session advisory lock held for the whole import: a second import, from any host, is refused at once.
 IMPORT_LOCK_KEY = APPLICATION_ID
@@ -58,6 +68,28 @@ class _Store:
 
     has_table: bool
     version: int | None
+    # The custom fields the customers table has (name -> type); {} for schema version 1 and new databases.
+    fields: dict[str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """What this import writes: the store's columns, the custom fields, and those to add or remove."""
+
+    columns: tuple[str, ...]
+    custom: tuple[RecordField, ...]
+    added: list[RecordField]
+    removed: list[str]
+
+    def changes(self, store: _Store) -> tuple[str, ...]:
+        """What the import changes in an existing database, one line each (as the SQLite import says them)."""
+        if not store.has_table:
+            return ()
+        lines = [f"added field {field.name} ({field.type})" for field in self.added]
+        lines += [f"removed field {name}" for name in self.removed]
+        if store.version != SCHEMA_VERSION:
+            lines.insert(0, f"schema version {store.version} -> {SCHEMA_VERSION}")
+        return tuple(lines)
 
 
 def _connect(url: str) -> psycopg.Connection:
@@ -70,33 +102,39 @@ def _connect(url: str) -> psycopg.Connection:
         raise ImportFileError(f"cannot connect to {describe_target(url)}: {first_line(exc)}") from None
 
 
-def _store(connection: psycopg.Connection) -> _Store:
-    has_version, has_table = connection.execute(READ_VERSION).fetchone()
-    version = connection.execute(SELECT_VERSION).fetchone()[0] if has_version else None
-    return _Store(has_table, version)
-
-
-def _check_store(store: _Store, target: str) -> None:
-    if store.has_table and store.version is None:
+def _store(connection: psycopg.Connection, target: str) -> _Store:
+    has_version, has_table, version = read_version(connection)
+    if has_table and not has_version:
         raise ImportFileError(f"{target} has a {TABLE} table but no {VERSION_TABLE} table: it is not a companion CRM; "
                               "import into another database")
-    if store.version is not None and store.version != SCHEMA_VERSION:
-        raise ImportFileError(f"{target} has CRM schema version {store.version}; this version imports version "
+    if version is not None and version not in READABLE_VERSIONS:
+        raise ImportFileError(f"{target} has CRM schema version {version}; this version imports version "
                               f"{SCHEMA_VERSION}")
+    fields = stored_fields(connection, version) if has_table else {}
+    return _Store(has_table, version, fields)
 
 
-def _copy_rows(cursor: psycopg.Cursor, table: str, rows: Iterator[tuple], report: ImportReport) -> None:
-    statement = sql.SQL(_COPY_SQL).format(sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, COLUMNS)))
+def _plan(store: _Store, rules: RowRules, target: str) -> _Plan:
+    try:
+        added, removed = field_changes(store.fields, rules.custom, "import into another database")
+    except FieldsMismatch as exc:
+        raise ImportFileError(f"{target}: {exc}") from None
+    return _Plan(rules.columns, rules.custom, added, removed)
+
+
+def _copy_rows(cursor: psycopg.Cursor, table: str, columns: tuple[str, ...], rows: Iterator[tuple],
+               report: ImportReport) -> None:
+    statement = sql.SQL(_COPY_SQL).format(sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
     with cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
             report.imported += 1
 
 
-def _replace(cursor: psycopg.Cursor, rows: Iterator[tuple], report: ImportReport, store: _Store) -> None:
+def _replace(cursor: psycopg.Cursor, rows: Iterator[tuple], report: ImportReport, store: _Store, plan: _Plan) -> None:
     cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(STAGING_TABLE)))
-    cursor.execute(create_table(STAGING_TABLE))
-    _copy_rows(cursor, STAGING_TABLE, rows, report)
+    cursor.execute(create_table(STAGING_TABLE, plan.custom))
+    _copy_rows(cursor, STAGING_TABLE, plan.columns, rows, report)
     if not report.imported:
         return
     for statement in create_indexes(STAGING_TABLE):
@@ -131,20 +169,26 @@ def _copy_grants(cursor: psycopg.Cursor, source: str, target: str) -> None:
             sql.SQL(" WITH GRANT OPTION") if grantable else sql.SQL("")))
 
 
-def _upsert(cursor: psycopg.Cursor, rows: Iterator[tuple], report: ImportReport, store: _Store) -> None:
+def _upsert(cursor: psycopg.Cursor, rows: Iterator[tuple], report: ImportReport, store: _Store, plan: _Plan) -> None:
     if not store.has_table:
-        _replace(cursor, rows, report, store)  # nothing to keep: a fresh table is the same and faster
+        _replace(cursor, rows, report, store, plan)  # nothing to keep: a fresh table is the same and faster
         return
-    cursor.execute(sql.SQL("CREATE TEMPORARY TABLE {} (LIKE {}) ON COMMIT DROP").format(
-        sql.Identifier(_UPSERT_TABLE), sql.Identifier(TABLE)))
-    _copy_rows(cursor, _UPSERT_TABLE, rows, report)
+    # The temporary table has the new fields' columns already; the customers table gets them only after the
+    # COPY, so the ALTER's lock, which lookups wait for until COMMIT, is not held while the rows stream in.
+    cursor.execute(create_table(_UPSERT_TABLE, plan.custom, temporary=True))
+    _copy_rows(cursor, _UPSERT_TABLE, plan.columns, rows, report)
     if not report.imported:
         return
-    columns = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
-    # Columns the file leaves out keep their values (service.crm.importer.updated_columns).
-    updated = updated_columns(report.present_columns, COLUMNS)
-    updates = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(name)) for name in updated)
     cursor.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
+    for field in plan.added:
+        cursor.execute(add_column(field))
+    for name in plan.removed:
+        cursor.execute(drop_column(name))
+    columns = sql.SQL(", ").join(map(sql.Identifier, plan.columns))
+    # Columns the file leaves out keep their values (service.crm.importer.updated_columns); a new field's
+    # column holds its default for the customers the file does not name.
+    updated = updated_columns(report.present_columns, plan.columns)
+    updates = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(name)) for name in updated)
     action = sql.SQL("DO UPDATE SET {}").format(updates) if updated else sql.SQL("DO NOTHING")
     cursor.execute(sql.SQL("INSERT INTO {table} ({columns}) SELECT {columns} FROM {source} "
                            "ON CONFLICT ({id}) {action}").format(
@@ -152,8 +196,17 @@ def _upsert(cursor: psycopg.Cursor, rows: Iterator[tuple], report: ImportReport,
         id=sql.Identifier("customerId"), action=action))
 
 
-def postgres_writer(url: str, *, upsert: bool = False):
-    """A write(valid_rows, report) for service.crm.importer.validate_into that stores into the database at url."""
+def _record_fields(cursor: psycopg.Cursor, store: _Store, plan: _Plan) -> None:
+    """The schema version and the custom fields, readable by whoever could read the schema version so far
+    (the service's read-only role reads both at start-up)."""
+    write_fields(cursor, plan.custom)
+    if store.version is not None:
+        _copy_grants(cursor, VERSION_TABLE, FIELDS_TABLE)
+
+
+def postgres_writer(url: str, rules: RowRules, *, upsert: bool = False):
+    """A write(valid_rows, report) for service.crm.importer.validate_into that stores into the database at url,
+    bringing its custom fields to rules.custom."""
 
     def write(rows: Iterator[tuple], report: ImportReport) -> None:
         target = describe_target(url)
@@ -161,20 +214,21 @@ def postgres_writer(url: str, *, upsert: bool = False):
         with connection:
             if not connection.execute("SELECT pg_try_advisory_lock(%s)", (IMPORT_LOCK_KEY,)).fetchone()[0]:
                 raise ImportFileError(f"{target} is being written by another import")
-            store = _store(connection)
-            _check_store(store, target)
             try:
+                store = _store(connection, target)
+                plan = _plan(store, rules, target)
                 with connection.transaction(), connection.cursor() as cursor:
-                    (_upsert if upsert else _replace)(cursor, rows, report, store)
+                    (_upsert if upsert else _replace)(cursor, rows, report, store, plan)
                     if not report.imported:
                         raise psycopg.Rollback()
-                    cursor.execute(CREATE_VERSION_TABLE)
-                    cursor.execute(SET_VERSION)
+                    _record_fields(cursor, store, plan)
             except psycopg.errors.LockNotAvailable:
                 raise ImportFileError(f"a long-running query on {target} holds the {TABLE} table; try again") from None
             except psycopg.Error as exc:
                 raise ImportFileError(f"{target}: {first_line(exc)}") from None
             report.created = not store.has_table and report.imported > 0
+            if report.imported:
+                report.migrations = plan.changes(store)
 
     return write
 
@@ -186,9 +240,9 @@ def import_csv_postgres(
 
     :raise ImportFileError: the file or the database cannot be used; the database is unchanged.
     """
-    return validate_into(postgres_writer(url, upsert=upsert), csv_rows(Path(csv_path)), rules, **callbacks)
+    return validate_into(postgres_writer(url, rules, upsert=upsert), csv_rows(Path(csv_path)), rules, **callbacks)
 
 
 def import_rows_postgres(rows, url: str, rules: RowRules, *, upsert: bool = False, **callbacks) -> ImportReport:
     """Import (line, fields) rows, header first (as service.crm.importer.import_rows takes them)."""
-    return validate_into(postgres_writer(url, upsert=upsert), rows, rules, **callbacks)
+    return validate_into(postgres_writer(url, rules, upsert=upsert), rows, rules, **callbacks)

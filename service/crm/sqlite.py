@@ -59,12 +59,17 @@ def create_table_sql(fields: tuple[RecordField, ...]) -> str:
 CREATE_TABLE = create_table_sql(BUILTIN_FIELDS)
 # Indexes are separate statements so a fresh import can load the table first and index it once afterwards.
 # The unique index on customerId is what `INSERT ... ON CONFLICT(customerId)` (the upsert) relies on.
+# A shared phone, e-mail or account number gives the most recent contact (select_statements): each index
+# holds its key in that order already, so a lookup reads one index entry instead of sorting the matches.
 CREATE_INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS customers_customerId ON customers (customerId)",
-    "CREATE INDEX IF NOT EXISTS customers_phone ON customers (phone)",
-    "CREATE INDEX IF NOT EXISTS customers_emailKey ON customers (emailKey)",
-    "CREATE INDEX IF NOT EXISTS customers_accountNumber ON customers (accountNumber)",
+    "CREATE INDEX IF NOT EXISTS customers_phone_latest ON customers (phone, lastContactAt DESC, customerId)",
+    "CREATE INDEX IF NOT EXISTS customers_emailKey_latest ON customers (emailKey, lastContactAt DESC, customerId)",
+    "CREATE INDEX IF NOT EXISTS customers_accountNumber_latest "
+    "ON customers (accountNumber, lastContactAt DESC, customerId)",
 )
+# The single-column indexes of files imported before; the next import replaces them with those above.
+_OLD_INDEXES = ("customers_phone", "customers_emailKey", "customers_accountNumber")
 # Which column each lookup key compares with.
 KEY_COLUMNS = {"customerId": "customerId", "accountNumber": "accountNumber", "phone": "phone", "email": "emailKey"}
 # A reader waits this long for a lock (only WAL recovery takes one); well inside the request deadline.
@@ -124,6 +129,25 @@ def describe_fields(fields: dict[str, str]) -> str:
     return ", ".join(f"{name} ({kind})" for name, kind in fields.items()) or "no custom fields"
 
 
+def field_changes(
+    have: dict[str, str], custom: tuple[RecordField, ...], elsewhere: str
+) -> tuple[list[RecordField], list[str]]:
+    """(fields to add, names of fields to remove) to bring a store of the custom fields `have` (name -> type)
+    to `custom`; the same rule for every store.
+
+    :raise FieldsMismatch: a field changes type (its stored values cannot be kept meaningfully); the message
+        suggests `elsewhere` (where else to import) or removing the field, importing, then adding it back.
+    """
+    want = {field.name: field.type for field in custom}
+    changed = [name for name in want if name in have and have[name] != want[name]]
+    if changed:
+        raise FieldsMismatch(
+            "; ".join(f"{name} is {have[name]} in the database and {want[name]} in the fields file" for name in changed)
+            + f"; {elsewhere}, or remove the field, import, then add it back"
+        )
+    return [field for field in custom if field.name not in have], [name for name in have if name not in want]
+
+
 def migrate_fields(connection: sqlite3.Connection, custom: tuple[RecordField, ...]) -> list[str]:
     """Bring an existing database (inside the caller's transaction) to these custom fields: new fields become
     columns with their default, removed fields' columns are dropped. Returns what changed, one line each.
@@ -132,22 +156,15 @@ def migrate_fields(connection: sqlite3.Connection, custom: tuple[RecordField, ..
     """
     have = stored_fields(connection)
     want = {field.name: field.type for field in custom}
-    changed = [name for name in want if name in have and have[name] != want[name]]
-    if changed:
-        raise FieldsMismatch(
-            "; ".join(f"{name} is {have[name]} in the database and {want[name]} in the fields file" for name in changed)
-            + "; import into a new database file, or remove the field, import, then add it back"
-        )
+    added, removed = field_changes(have, custom, "import into a new database file")
     changes = []
-    for field in custom:
-        if field.name not in have:
-            column = Column(field.name, field.type, field.default)
-            connection.execute(f"ALTER TABLE customers ADD COLUMN {column_sql(column)}")
-            changes.append(f"added field {field.name} ({field.type})")
-    for name in have:
-        if name not in want:
-            connection.execute(f"ALTER TABLE customers DROP COLUMN {quoted(name)}")
-            changes.append(f"removed field {name}")
+    for field in added:
+        column = Column(field.name, field.type, field.default)
+        connection.execute(f"ALTER TABLE customers ADD COLUMN {column_sql(column)}")
+        changes.append(f"added field {field.name} ({field.type})")
+    for name in removed:
+        connection.execute(f"ALTER TABLE customers DROP COLUMN {quoted(name)}")
+        changes.append(f"removed field {name}")
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if changes or version != SCHEMA_VERSION or list(have) != list(want):
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -158,7 +175,9 @@ def migrate_fields(connection: sqlite3.Connection, custom: tuple[RecordField, ..
 
 
 def create_indexes(connection: sqlite3.Connection) -> None:
-    """The lookup indexes (no-ops when they exist)."""
+    """The lookup indexes (no-ops when they exist), in place of any older ones."""
+    for name in _OLD_INDEXES:
+        connection.execute(f"DROP INDEX IF EXISTS {name}")
     for statement in CREATE_INDEXES:
         connection.execute(statement)
 

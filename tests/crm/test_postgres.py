@@ -148,7 +148,7 @@ def test_a_schema_version_mismatch_stops_start_up_with_both_versions(postgres, t
     import_csv_postgres(write_csv(tmp_path / "a.csv", [customer(1)]), url, RULES, on_reject=pytest.fail)
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("UPDATE companion_crm_schema SET version = 7")
-    with pytest.raises(ConfigError, match="has CRM schema version 7; this version of the service reads version 1"):
+    with pytest.raises(ConfigError, match="has CRM schema version 7; this version of the service reads version 2"):
         build_backend(pg_settings(url))
 
 
@@ -298,7 +298,7 @@ def test_companion_serve_with_a_database_of_another_schema_version_exits_2_namin
     assert completed.returncode == 2, completed.stderr
     assert "Traceback" not in completed.stderr
     assert "COMPANION_DATABASE_URL: 127.0.0.1:" in completed.stderr
-    assert "has CRM schema version 3; this version of the service reads version 1" in completed.stderr
+    assert "has CRM schema version 3; this version of the service reads version 2" in completed.stderr
 
 
 def test_a_service_on_another_backend_never_imports_psycopg(demo_db):

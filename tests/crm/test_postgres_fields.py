@@ -1,5 +1,5 @@
-"""The PostgreSQL store and the CSV features of issue 13: absent columns keep their values on --upsert, and
-custom fields, which it does not store yet, are refused with a clear message instead of being dropped."""
+"""The PostgreSQL store and the CSV features of issue 13: absent columns keep their values on --upsert (custom
+fields: tests/crm/test_postgres_custom_fields.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,7 @@ import itertools
 
 import psycopg
 import pytest
-from click.testing import CliRunner
 
-from service.cli import cli
-from service.config import ConfigError
-from service.config import load_settings
 from service.crm.importer import RowRules
 from service.crm.postgres_import import import_csv_postgres
 from tests.crm.conftest import customer
@@ -47,15 +43,3 @@ def test_an_upsert_of_ids_only_adds_customers_and_changes_none(url, tmp_path):
         rows = connection.execute('SELECT "customerId", tier FROM customers ORDER BY "customerId" COLLATE "C"').fetchall()
     assert rows == [("C-0000001", "gold"), ("C-0000002", "")]
 
-
-def test_custom_fields_are_refused_for_postgres_on_import_and_at_start_up(tmp_path):
-    fields = tmp_path / "fields.yaml"
-    fields.write_text("fields:\n  loyaltyPoints: {type: integer}\n", encoding="utf-8")
-    path = write_csv(tmp_path / "in.csv", [customer(1)])
-    result = CliRunner().invoke(cli, ["crm", "import", str(path), "--database-url", "postgresql://u@127.0.0.1:1/crm",
-                                      "--fields", str(fields)], env={}, catch_exceptions=False)
-    assert result.exit_code == 2
-    assert "the postgres backend stores the built-in fields only" in result.stderr
-    with pytest.raises(ConfigError, match="COMPANION_FIELDS_FILE: the postgres backend stores the built-in fields"):
-        load_settings({"COMPANION_CRM_BACKEND": "postgres", "COMPANION_DATABASE_URL": "postgresql://u@h/crm",
-                       "COMPANION_FIELDS_FILE": str(fields)}, demo=True)

@@ -121,8 +121,8 @@ def test_an_import_into_another_schema_version_or_a_foreign_table_is_refused(url
     path = write_csv(tmp_path / "a.csv", [customer(1)])
     import_csv_postgres(path, url, RULES, on_reject=pytest.fail)
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("UPDATE companion_crm_schema SET version = 2")
-    with pytest.raises(ImportFileError, match="has CRM schema version 2; this version imports version 1"):
+        connection.execute("UPDATE companion_crm_schema SET version = 7")
+    with pytest.raises(ImportFileError, match="has CRM schema version 7; this version imports version 2"):
         import_csv_postgres(path, url, RULES, on_reject=pytest.fail)
     foreign = postgres.create_database(f"foreign_{next(_NAMES)}")
     with psycopg.connect(foreign, autocommit=True) as connection:

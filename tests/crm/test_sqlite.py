@@ -94,6 +94,42 @@ def test_shared_phone_answers_the_most_recently_contacted_customer(backend):
     assert backend.lookup({"phone": "+13175550150"}).record["customerId"] == "C-0000101"
 
 
+def _plans(db) -> dict[str, str]:
+    from service.crm.sqlite import select_statements
+    from service.crm.sqlite import BUILTIN_FIELDS
+
+    connection = sqlite3.connect(db)
+    try:
+        return {
+            key: " / ".join(row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {statement}", ("x",)))
+            for key, statement in select_statements(BUILTIN_FIELDS).items()
+        }
+    finally:
+        connection.close()
+
+
+def test_a_lookup_reads_the_most_recent_match_off_its_index_without_sorting(db):
+    for key, plan in _plans(db).items():
+        assert "USING INDEX" in plan and "TEMP B-TREE" not in plan, (key, plan)
+
+
+def test_the_next_import_replaces_the_single_column_indexes_of_older_files(db, tmp_path):
+    connection = sqlite3.connect(db)
+    with connection:
+        for name in ("phone", "emailKey", "accountNumber"):
+            connection.execute(f"DROP INDEX customers_{name}_latest")
+            connection.execute(f"CREATE INDEX customers_{name} ON customers ({name})")
+    connection.close()
+    assert "TEMP B-TREE" in _plans(db)["phone"]
+    import_csv(write_csv(tmp_path / "again.csv", [ADA]), db, RULES, on_reject=pytest.fail)
+    connection = sqlite3.connect(db)
+    names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    connection.close()
+    assert "customers_phone" not in names and "customers_phone_latest" in names
+    assert all("TEMP B-TREE" not in plan for plan in _plans(db).values())
+    assert SqliteBackend(db).lookup({"phone": "+13175550150"}).record["customerId"] == "C-0000101"
+
+
 def test_concurrent_threads_each_get_a_connection_of_their_own(backend):
     results, errors = [], []
 

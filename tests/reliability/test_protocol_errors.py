@@ -53,3 +53,17 @@ def test_a_doubled_slash_is_a_json_404_whatever_the_host_header(demo_server):
     head, _, payload = exchange(demo_server, raw).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 404") and b"evil.example" not in head
     assert json.loads(payload)["error"]["code"] == "not_found"
+
+
+def test_a_body_shorter_than_its_content_length_is_one_json_400_naming_both_lengths(demo_server):
+    body = b'{"conversationId": "c'
+    raw = (b"POST /v1/trace HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + API_KEY.encode()
+           + b"\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n" + body)
+    answer = exchange(demo_server, raw)
+    assert answer.count(b"HTTP/1.1 ") == 1
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    error = json.loads(payload)["error"]
+    assert error["code"] == "bad_request"
+    assert error["message"] == f"The request body ended after {len(body)} of the 60 bytes its Content-Length announced."
+    assert "Traceback" not in demo_server.log_text()
