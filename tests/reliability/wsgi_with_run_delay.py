@@ -2,7 +2,7 @@
 
 runDelayMs is how long the host kept the request's thread waiting for a CPU between the start of the
 access-line timer and the line (tests/run_delay.py): the part of duration_ms that a busy shared host
-added, not the service. The timing tests of tests/reliability/test_crm_faults.py subtract it.
+added, not the service. The workers are gevent's: that thread runs every request of its worker. The timing tests of tests/reliability/test_crm_faults.py subtract it.
 """
 
 from flask import g
