@@ -23,6 +23,12 @@ def thread_run_delay() -> float:
     return int(SCHEDSTAT.read_text().split()[1]) / 1e9
 
 
+def process_run_delay(pid: int) -> float:
+    """Seconds the main thread of process `pid` has waited on a run queue since it started (a gevent worker
+    runs every request on that thread)."""
+    return int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[1]) / 1e9
+
+
 class Timing:
     """A wall-clock span of the calling thread and the run-queue wait inside it (filled in on exit)."""
 

@@ -2,8 +2,11 @@
 
 runDelayMs is how long the host kept the request's thread waiting for a CPU between the start of the
 access-line timer and the line (tests/run_delay.py): the part of duration_ms that a busy shared host
-added, not the service. The workers are gevent's: that thread runs every request of its worker. The timing tests of tests/reliability/test_crm_faults.py subtract it.
+added, not the service. The workers are gevent's: that thread runs every request of its worker, whose pid
+the line carries as workerPid. The timing tests of tests/reliability/test_crm_faults.py subtract it.
 """
+
+import os
 
 from flask import g
 
@@ -26,4 +29,5 @@ def _add_run_delay(response):
     started = g.get("run_delay_at_start")
     if started is not None:
         log_fields()["runDelayMs"] = round((thread_run_delay() - started) * 1000, 3)
+    log_fields()["workerPid"] = os.getpid()
     return response
