@@ -6,8 +6,11 @@ import logging
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.logs import ACCESS_LOGGER
+from service.logs import mask_phone
 from tests.conftest import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
@@ -53,3 +56,10 @@ def test_a_normal_correlation_id_is_logged_whole(client, access_lines):
 def test_a_huge_path_is_capped(client, access_lines):
     client.get("/" + "a" * 3000)
     assert len(access_lines[-1].__dict__["path"]) < 300
+
+
+@given(st.text(alphabet="0123456789", max_size=20))
+def test_an_e164_number_keeps_its_plus_length_and_last_four_digits_only(digits):
+    masked = mask_phone("+" + digits)
+    keep = 4 if len(digits) > 6 else 0
+    assert masked == "+" + "*" * (len(digits) - keep) + (digits[len(digits) - keep:] if keep else "")
