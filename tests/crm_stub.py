@@ -42,7 +42,7 @@ class Received:
 
 @dataclasses.dataclass(frozen=True)
 class _Mode:
-    kind: str  # healthy, slow, status, raw, trickle, hangup, flapping
+    kind: str  # healthy, slow, status, raw, trickle, hangup, flapping, first_then
     delay_s: float = 0.0
     status: int = 200
     body: bytes = b""
@@ -51,6 +51,7 @@ class _Mode:
     interval_s: float = 0.0
     every: int = 1
     failure: _Mode | None = None
+    then: _Mode | None = None  # first_then: the mode of every request after the first
     content_encoding: str = ""  # sent as is with a body already encoded (raw mode)
 
 
@@ -191,6 +192,13 @@ class CrmStub:
         """Read the request, then close the connection without answering."""
         self._set(_Mode("hangup"))
 
+    def status_then_slow(self, code: int, *, delay_ms: float, slow_ms: float) -> None:
+        """The next request gets `code` after delay_ms; every later one the records, after slow_ms."""
+        first = _Mode("status", status=code, body=_json({"error": f"status {code}"}), delay_s=delay_ms / 1000)
+        with self._lock:
+            self._served = 0
+        self._set(_Mode("first_then", failure=first, then=_Mode("slow", delay_s=slow_ms / 1000)))
+
     def flapping(self, every: int = 1, failure_status: int = 503) -> None:
         """Alternate: `every` healthy answers, then `every` answers with failure_status, and so on."""
         failure = _Mode("status", status=failure_status, body=_json({"error": f"status {failure_status}"}))
@@ -241,6 +249,9 @@ class CrmStub:
     def _mode_for_request(self) -> _Mode:
         with self._lock:
             mode = self._mode
+            if mode.kind == "first_then":
+                self._served += 1
+                return mode.failure if self._served == 1 else mode.then
             if mode.kind != "flapping":
                 return mode
             self._served += 1

@@ -11,11 +11,8 @@ import re
 from collections.abc import Iterator
 from collections.abc import Mapping
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.comments import CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.error import YAMLError
 
 from architect.check.findings import Finding
 from architect.check.findings import finding
@@ -30,6 +27,8 @@ from architect.genesys.variables import contract_type
 from architect.genesys.variables import declaration_type
 from architect.contracts import flattened_outputs
 from architect.contracts import join_path
+from architect.yaml_files import InvalidYAML
+from architect.yaml_files import load_yaml_round_trip
 
 # What PyYAML (YAML 1.1) resolves to a boolean; YAML 1.2 reads only true/false that way.
 _YAML11_BOOL = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
@@ -294,12 +293,6 @@ class _FlowChecker:
         return None
 
 
-def _parse(text: str):
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    return yaml.load(text)
-
-
 def _placeholder_findings(file: str, text: str, substitutions: dict[str, str] | None) -> list[Finding]:
     """One finding per placeholder left in the text: a note without --options, a warning when it has no value."""
     out = []
@@ -333,17 +326,14 @@ def check_flow(file: str, text: str, actions: Mapping[str, dict],
         text = substitute(text, substitutions)
     out = _placeholder_findings(file, text, substitutions)
     try:
-        document = _parse(_opaque(text))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
+        document = load_yaml_round_trip(_opaque(text))
+    except InvalidYAML as exc:
+        # Only the rules that need the parsed tree stop; the placeholder findings above still stand.
+        if not exc.marked:
+            return [finding(file, "", "FL001", f"YAML does not parse: {shown(exc.detail)}"), *out]
         after = " after substitution" if substitutions else ""
         problem = shown(exc.problem or exc.context or "parse error")
-        # Only the rules that need the parsed tree stop; the placeholder findings above still stand.
-        return [finding(file, "", "FL001", f"YAML does not parse{after}: {problem}", line, column), *out]
-    except YAMLError as exc:
-        return [finding(file, "", "FL001", f"YAML does not parse: {shown(str(exc))}"), *out]
+        return [finding(file, "", "FL001", f"YAML does not parse{after}: {problem}", exc.line, exc.column), *out]
     checker = _FlowChecker(file, document, actions)
     checker.out = out
     checker.check_scalars()

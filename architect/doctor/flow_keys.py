@@ -6,10 +6,11 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from architect.doctor.request import DoctorInputError
+from architect.yaml_files import InvalidYAML
+from architect.yaml_files import UnreadableFile
+from architect.yaml_files import load_yaml
+from architect.yaml_files import read_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,13 +46,11 @@ def flow_keys(path: str | Path) -> FlowKeys:
     """Read an Archy flow YAML file; DoctorInputError when it cannot be read or parsed."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DoctorInputError(f"--flow {path}: cannot read it: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        document = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        raise DoctorInputError(f"--flow {path}: not valid YAML: {exc}") from None
+        document = load_yaml(read_text(path))
+    except UnreadableFile as exc:
+        raise DoctorInputError(f"--flow {path}: cannot read it: {exc.reason}") from None
+    except InvalidYAML as exc:
+        raise DoctorInputError(f"--flow {path}: not valid YAML: {exc.detail}") from None
     if not isinstance(document, Mapping):
         raise DoctorInputError(f"--flow {path}: not an Archy flow (the top level is not a mapping)")
     return FlowKeys(str(path), frozenset(_names(document, "setParticipantData")),

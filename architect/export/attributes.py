@@ -11,8 +11,10 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from architect.yaml_files import InvalidYAML
+from architect.yaml_files import UnreadableFile
+from architect.yaml_files import load_yaml
+from architect.yaml_files import read_text
 
 # output field of /v1/context -> participant-data key
 DEFAULT_ATTRIBUTES: dict[str, str] = {
@@ -73,14 +75,11 @@ def load_attribute_map(path: str | Path, outputs: Mapping[str, str]) -> dict[str
     """Read a YAML or JSON attribute map file and validate it against the action's outputs."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AttributeMapError(f"{path}: cannot read: {exc.strerror}") from None
+        text = read_text(path)
+    except UnreadableFile as exc:
+        raise AttributeMapError(f"{path}: cannot read: {exc.reason}") from None
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = YAML(typ="safe", pure=True).load(text)
-    except (ValueError, YAMLError) as exc:
+        data = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text)
+    except (json.JSONDecodeError, InvalidYAML) as exc:  # str(InvalidYAML) is the parser's own report
         raise AttributeMapError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from None
     return validate_attribute_map(data, outputs, str(path))

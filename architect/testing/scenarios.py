@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jsonschema
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
 from architect.testing import SCENARIO_SUFFIX as SUFFIX
 from architect.testing.stubs import Stub
+from architect.yaml_files import InvalidYAML
+from architect.yaml_files import UnreadableFile
+from architect.yaml_files import load_yaml
+from architect.yaml_files import read_text
 
 SCHEMA_PATH = Path(__file__).with_name("scenarios.schema.json")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -162,17 +163,11 @@ def load_scenario_file(path: str | Path) -> ScenarioFile:
     """Read and check one scenario file; ScenarioFileError names the file and where in it the fault is."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioFileError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        document = YAML(typ="safe", pure=True).load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        raise ScenarioFileError(f"{path}: invalid YAML at {where}: {exc.problem or exc.context}") from None
-    except YAMLError as exc:
-        raise ScenarioFileError(f"{path}: invalid YAML: {exc}") from None
+        document = load_yaml(read_text(path))
+    except UnreadableFile as exc:
+        raise ScenarioFileError(f"{path}: cannot read: {exc.reason}") from None
+    except InvalidYAML as exc:
+        raise ScenarioFileError(f"{path}: {exc.summary(with_context=False)}") from None
     errors = _schema_errors(document)
     if errors:
         raise ScenarioFileError(f"{path}: not a scenario file (docs/testing-flows.md):\n  " + "\n  ".join(errors))

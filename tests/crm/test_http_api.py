@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+import uuid
 
 import pytest
 import requests
@@ -12,6 +13,8 @@ from tests.crm.http_fixtures import ANN
 from tests.crm.http_fixtures import ANN_PHONE
 from tests.crm.http_fixtures import DEADLINE_MS
 from tests.crm_stub import CrmStub
+from tests.run_delay import RUN_DELAY_APP
+from tests.run_delay import timing
 from tests.servers import GunicornServer
 from tests.servers import ServerError
 
@@ -59,14 +62,23 @@ def healthy_crm(crm):
 def server(crm):
     """Breaker effectively off (so tests do not open it for each other), short cache TTL."""
     env = server_env(crm, CRM_BREAKER_FAILURES="1000", CRM_CACHE_TTL_S="0.1", CRM_CACHE_MISS_TTL_S="0.1")
-    with GunicornServer(env) as running:
+    with GunicornServer(env, app=RUN_DELAY_APP) as running:
         yield running
 
 
 def post(server: GunicornServer, path: str, body: dict):
-    started = time.monotonic()
-    response = requests.post(f"{server.url}{path}", json=body, headers=AUTH, timeout=5)
-    return response, time.monotonic() - started
+    """(response, seconds it took less the time the host kept the sending and the serving thread from a CPU).
+
+    Waiting is not excused, only being ready to run on a busy host (tests/run_delay.py); a server started
+    without RUN_DELAY_APP has no runDelayMs and nothing of its side is subtracted.
+    """
+    correlation_id = f"post-{uuid.uuid4()}"
+    with timing() as span:
+        response = requests.post(f"{server.url}{path}", json=body,
+                                 headers={**AUTH, "ININ-Correlation-Id": correlation_id}, timeout=5)
+    # The access line is written before the answer goes out.
+    line = next((line for line in server.access_lines() if line.get("ininCorrelationId") == correlation_id), {})
+    return response, span.own_s - line.get("runDelayMs", 0) / 1000
 
 
 def test_known_caller_from_the_remote_crm(server, healthy_crm):
@@ -123,7 +135,7 @@ def test_context_keeps_its_trace_part_when_the_crm_is_down(server, healthy_crm):
 def test_degraded_as_503_gives_the_json_error_instead(crm):
     crm.refuse()
     try:
-        with GunicornServer(server_env(crm, DEGRADED_AS_503="1")) as running:
+        with GunicornServer(server_env(crm, DEGRADED_AS_503="1"), app=RUN_DELAY_APP) as running:
             response, elapsed = post(running, "/v1/customer", {"phone": ANN_PHONE})
             assert elapsed <= PROMISE_S
             assert response.status_code == 503
@@ -141,7 +153,7 @@ def test_degraded_as_503_gives_the_json_error_instead(crm):
 def test_readyz_is_503_while_the_breaker_is_open_and_200_after_a_good_probe(crm):
     env = server_env(crm, CRM_BREAKER_FAILURES="2", CRM_BREAKER_COOLDOWN_S="0.5", CRM_CACHE_TTL_S="0")
     try:
-        with GunicornServer(env) as running:
+        with GunicornServer(env, app=RUN_DELAY_APP) as running:
             assert requests.get(f"{running.url}/readyz", timeout=5).status_code == 200
             crm.status(500)
             for _ in range(2):

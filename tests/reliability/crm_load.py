@@ -22,6 +22,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.crm_stub import CrmStub
+from tests.run_delay import process_run_delay
+from tests.run_delay import thread_run_delay
 from tests.servers import GunicornServer
 
 API_KEY = "reliability-key-0123456789"
@@ -81,6 +83,9 @@ class Sample:
     customer_id: str | None = None
     error_code: str | None = None  # "code" of the JSON error shape, for non-2xx answers
     started: float = 0.0  # time.monotonic() when sent
+    run_delay_s: float = 0.0  # how long the host kept the sending thread waiting for a CPU meanwhile
+    # pid -> how long the host kept that worker's thread waiting for a CPU while this request was out
+    worker_run_delay_s: dict = dataclasses.field(default_factory=dict)
 
     @property
     def correlation_id(self) -> str:
@@ -132,13 +137,13 @@ def _one(session: requests.Session, url: str, endpoint: str, number: str, index:
 
 
 def drive(url: str, sessions: list[requests.Session], seconds: float, *, timeout: float = 5.0,
-          pause_s: float = 0.0, min_requests: int = 0) -> tuple[float, list[Sample]]:
+          pause_s: float = 0.0, min_requests: int = 0, worker_pids: tuple[int, ...] = ()) -> tuple[float, list[Sample]]:
     """POST from one thread per session for `seconds` (and until each sent min_requests); returns
     (start time.monotonic(), samples).
 
     Session i asks for number (i * 5 + k) % len(NUMBERS) on its k-th request, so any len(NUMBERS) requests
     in a row walk every number; even requests go to /v1/customer, odd ones to /v1/context. pause_s between
-    requests per thread.
+    requests per thread. With worker_pids, each sample notes those workers' run-queue waits meanwhile.
     """
     samples: list[Sample] = []
     lock = threading.Lock()
@@ -151,10 +156,15 @@ def drive(url: str, sessions: list[requests.Session], seconds: float, *, timeout
         while time.monotonic() < stop_at or k < min_requests:
             number = NUMBERS[(index * 5 + k) % len(NUMBERS)]
             endpoint = "customer" if k % 2 == 0 else "context"
+            workers = {pid: process_run_delay(pid) for pid in worker_pids}
+            delay = thread_run_delay()
             sent = time.monotonic()
             result = _one(session, url, endpoint, number, k, timeout, correlation_id(index, sent))
-            own.append(Sample(index, endpoint, number, sent - started, time.monotonic() - sent, **result,
-                              started=sent))
+            seconds_taken = time.monotonic() - sent
+            delay = thread_run_delay() - delay
+            workers = {pid: process_run_delay(pid) - before for pid, before in workers.items()}
+            own.append(Sample(index, endpoint, number, sent - started, seconds_taken, **result,
+                              started=sent, run_delay_s=delay, worker_run_delay_s=workers))
             k += 1
             if pause_s:
                 time.sleep(pause_s)
@@ -259,9 +269,10 @@ def api_durations_ms(server: GunicornServer) -> list[float]:
     return [line["duration_ms"] for line in server.access_lines() if line.get("path", "").startswith("/v1/")]
 
 
-def server_ms_by_correlation_id(server: GunicornServer) -> dict[str, float]:
-    """duration_ms of every /v1/ access line so far, by the ININ-Correlation-Id the request carried."""
-    return {line["ininCorrelationId"]: line["duration_ms"] for line in server.access_lines()
+def server_ms_by_correlation_id(server: GunicornServer, field: str = "duration_ms") -> dict[str, float]:
+    """duration_ms (or another number `field`) of every /v1/ access line so far, by the ININ-Correlation-Id
+    the request carried."""
+    return {line["ininCorrelationId"]: line[field] for line in server.access_lines()
             if line.get("path", "").startswith("/v1/")}
 
 

@@ -32,11 +32,14 @@ from tests.reliability.crm_load import server_env
 from tests.reliability.crm_load import server_ms_by_correlation_id
 from tests.reliability.crm_load import wait_for_workers
 from tests.reliability.crm_load import worker_pids
+from tests.run_delay import RUN_DELAY_APP
 from tests.servers import GunicornServer
 
 pytestmark = pytest.mark.e2e
 
 DEADLINE_MS = 300
+# The product app, with each access line also saying how long the host kept the request's thread from a CPU.
+APP = RUN_DELAY_APP
 # The promise to the call flow (issue 6): an answer within the CRM deadline plus 50 ms.
 PROMISE_S = DEADLINE_MS / 1000 + 0.05
 # Client-side times also hold the load generator's own waits: its 16 Python threads share one GIL with the
@@ -98,6 +101,8 @@ class PhaseRun:
     stub_requests: int
     stub_connections: int
     server_s: dict[str, float]  # correlation id -> the server's own duration of that request
+    server_run_delay_s: dict[str, float]  # correlation id -> run-queue wait of the thread serving it
+    worker_wait_s: dict[str, float]  # correlation id -> the serving worker's run-queue wait while it was out
 
 
 @dataclasses.dataclass
@@ -116,7 +121,22 @@ def host_stall(stalls: HostStalls, sample: Sample) -> float:
     return stalls.during(sample.started, sample.started + sample.seconds)
 
 
-def run_phases(crm: CrmStub, server: GunicornServer, phases, sessions) -> list[PhaseRun]:
+def withheld(stalls: HostStalls, sample: Sample, server_wait_s: float, *, client: bool) -> float:
+    """Seconds of this request's time the host took: the longer of the whole-host stalls (the watcher) and
+    the run-queue wait of the threads on its path.
+
+    server_wait_s: the serving worker's wait, inside the access line's span (client=False) or over the whole
+    time the request was out (client=True, which adds the sending thread's). A gevent worker runs every
+    request on one thread: while it waits for a CPU, no request of that worker moves.
+    The watcher, a sleeper the scheduler wakes promptly, does not see a CPU shared fairly with busy jobs;
+    the run-queue wait does, and only the time a thread was ready to run: a service that waits (sleeps)
+    past its deadline is not excused by it (tests/run_delay.py).
+    """
+    own = server_wait_s + (sample.run_delay_s if client else 0.0)
+    return max(host_stall(stalls, sample), own)
+
+
+def run_phases(crm: CrmStub, server: GunicornServer, phases, sessions, pids: set[int]) -> list[PhaseRun]:
     """Each phase: switch the stub, load for PHASE_S, wait for every answer, then scrape /metrics."""
     runs = []
     before = scrape(server.url)
@@ -126,28 +146,35 @@ def run_phases(crm: CrmStub, server: GunicornServer, phases, sessions) -> list[P
         # The first phase lasts until every session has asked for every number (the stale answers' premise).
         first = phase is phases[0]
         started, samples = drive(server.url, sessions, PHASE_S, pause_s=PAUSE_S,
-                                 min_requests=len(NUMBERS) if first else 0)
+                                 min_requests=len(NUMBERS) if first else 0, worker_pids=tuple(pids))
         elapsed = time.monotonic() - started
         after = scrape(server.url)
         stub_requests = crm.request_count - stub_before
         # The access line is written before the answer goes out, so every answered request has its line.
         logged = server_ms_by_correlation_id(server)
         server_s = {s.correlation_id: logged[s.correlation_id] / 1000 for s in samples if s.correlation_id in logged}
+        delays = server_ms_by_correlation_id(server, "runDelayMs")
+        server_run_delay_s = {cid: delays[cid] / 1000 for cid in server_s}
+        served_by = server_ms_by_correlation_id(server, "workerPid")
+        server_ms = server_ms_by_correlation_id(server)
+        server_delay_ms = server_ms_by_correlation_id(server, "runDelayMs")
+        worker_wait_s = {s.correlation_id: s.worker_run_delay_s.get(served_by.get(s.correlation_id), 0.0)
+                         for s in samples}
         figures = PhaseFigures.of(phase.name, elapsed, samples, stub_requests, [v * 1000 for v in server_s.values()])
         runs.append(PhaseRun(phase, samples, figures, delta(after, before), after, stub_requests,
-                             crm.connection_count - connections_before, server_s))
+                             crm.connection_count - connections_before, server_s, server_run_delay_s, worker_wait_s))
         before = after
     return runs
 
 
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
-    with HostStalls() as stalls, CrmStub(RECORDS) as crm, GunicornServer(server_env(crm, **SETTINGS)) as server:
+    with HostStalls() as stalls, CrmStub(RECORDS) as crm, GunicornServer(server_env(crm, **SETTINGS), app=APP) as server:
         pids_before = wait_for_workers(server, 2)
         log_mark = len(server.log_text())
         sessions = [requests.Session() for _ in range(THREADS)]
         try:
-            runs = run_phases(crm, server, PHASES, sessions)
+            runs = run_phases(crm, server, PHASES, sessions, pids_before)
             connections = [connections_opened(s) for s in sessions]
         finally:
             for session in sessions:
@@ -159,7 +186,9 @@ def scenario() -> Scenario:
              f"{PHASE_S:.0f} s per phase (the first until each session asked for every number), "
              f"{PAUSE_S * 1000:.0f} ms pause per thread, deadline {DEADLINE_MS} ms (promise {PROMISE_S * 1000:.0f} ms)"]
         + [f"{run.figures.line()}  host stalls {sum(host_stall(stalls, s) > 0 for s in run.samples)} requests, "
-           f"longest {max((host_stall(stalls, s) for s in run.samples), default=0) * 1000:.0f} ms"
+           f"longest {max((host_stall(stalls, s) for s in run.samples), default=0) * 1000:.0f} ms; run-queue wait "
+           f"longest server {max(run.server_run_delay_s.values(), default=0) * 1000:.0f} ms, "
+           f"client {max((s.run_delay_s for s in run.samples), default=0) * 1000:.0f} ms"
            for run in runs]
     )
     print(report)
@@ -168,23 +197,27 @@ def scenario() -> Scenario:
 
 def test_every_request_is_answered_inside_the_deadline_plus_50_ms(scenario):
     # Every request, timed by the server (Flask's arrival to answer) and by the client. On a shared 2-core
-    # host other jobs can hold every process back for seconds; time the host ran nothing of ours while a
-    # request was out is not the service's to keep (tests/reliability/crm_load.py HostStalls measures it).
+    # host other jobs can hold our processes back for seconds; time the host kept the request's threads
+    # from running is not the service's to keep (withheld() above says how it is measured).
     for run in scenario.runs:
         figures, name = run.figures, run.phase.name
         assert figures.sent > 100, f"{name}: too little load to mean anything\n{scenario.report}"
         assert figures.answered == figures.sent, f"{name}: unanswered requests\n{scenario.report}"
         assert len(run.server_s) == figures.sent, f"{name}: access lines\n{scenario.report}"
-        own_server, own_client = [], []
+        own_client = []
         for s in run.samples:
-            stall = host_stall(scenario.stalls, s)
-            own_server.append(run.server_s[s.correlation_id] - stall)
-            own_client.append(s.seconds - stall)
+            server_s, server_delay = run.server_s[s.correlation_id], run.server_run_delay_s[s.correlation_id]
+            worker_wait = run.worker_wait_s[s.correlation_id]
+            server_host = withheld(scenario.stalls, s, server_delay, client=False)
+            client_host = withheld(scenario.stalls, s, worker_wait, client=True)
+            own_client.append(s.seconds - client_host)
             where = (f"{name}: {s.endpoint} sent at {s.sent_at:.2f} s took {s.seconds * 1000:.0f} ms, server "
-                     f"{run.server_s[s.correlation_id] * 1000:.0f} ms, host stall {stall * 1000:.0f} ms"
+                     f"{server_s * 1000:.0f} ms, host stall {host_stall(scenario.stalls, s) * 1000:.0f} ms, "
+                     f"run-queue wait server {server_delay * 1000:.0f} ms (worker while out {worker_wait * 1000:.0f} ms), "
+                     f"client {s.run_delay_s * 1000:.0f} ms"
                      f"\n{scenario.report}")
-            assert run.server_s[s.correlation_id] - stall <= PROMISE_S, where
-            assert s.seconds - stall <= PROMISE_S + CLIENT_SLACK_S, where
+            assert server_s - server_host <= PROMISE_S, where
+            assert s.seconds - client_host <= PROMISE_S + CLIENT_SLACK_S, where
         assert percentile(own_client, 99) <= PROMISE_S, f"{name}: client p99\n{scenario.report}"
 
 
@@ -290,27 +323,35 @@ def test_degraded_as_503_gives_the_json_error_shape_inside_the_deadline_never_50
     phase_s = 1.5
     phases = []
     with (HostStalls() as stalls, CrmStub(RECORDS) as crm,
-          GunicornServer(server_env(crm, DEGRADED_AS_503="1", **SETTINGS)) as server):
-        wait_for_workers(server, 2)
+          GunicornServer(server_env(crm, DEGRADED_AS_503="1", **SETTINGS), app=APP) as server):
+        pids = wait_for_workers(server, 2)
         sessions = [requests.Session() for _ in range(8)]
         try:
             for phase in PHASES[:5]:
                 phase.switch(crm)
                 asked = crm.request_count
-                _, samples = drive(server.url, sessions, phase_s, pause_s=PAUSE_S)
+                _, samples = drive(server.url, sessions, phase_s, pause_s=PAUSE_S, worker_pids=tuple(pids))
                 figures = PhaseFigures.of(phase.name, phase_s, samples, crm.request_count - asked)
                 phases.append((phase, samples, figures))
         finally:
             for session in sessions:
                 session.close()
+        served_by = server_ms_by_correlation_id(server, "workerPid")
+        server_ms = server_ms_by_correlation_id(server)
+        server_delay_ms = server_ms_by_correlation_id(server, "runDelayMs")
     report = "\nDEGRADED_AS_503=1\n" + "\n".join(figures.line() for _, _, figures in phases)
     print(report)
     for phase, samples, figures in phases:
         assert figures.answered == figures.sent and figures.sent > 20, report
         assert set(figures.errors) <= ({"5xx"} if phase.fault else set()), report
         for s in samples:
-            where = f"{phase.name}: {s}, host stall {host_stall(stalls, s) * 1000:.0f} ms{report}"
-            assert s.seconds - host_stall(stalls, s) <= PROMISE_S + CLIENT_SLACK_S, where
+            host = withheld(stalls, s, s.worker_run_delay_s[served_by[s.correlation_id]], client=True)
+            server_s = server_ms[s.correlation_id] / 1000
+            server_host = withheld(stalls, s, server_delay_ms[s.correlation_id] / 1000, client=False)
+            where = (f"{phase.name}: {s}, server {server_s * 1000:.0f} ms, host took {host * 1000:.0f} ms "
+                     f"({server_host * 1000:.0f} ms of the server's){report}")
+            assert server_s - server_host <= PROMISE_S, where
+            assert s.seconds - host <= PROMISE_S + CLIENT_SLACK_S, where
             if s.status == 503:
                 assert s.error_code == "unavailable", where
             else:

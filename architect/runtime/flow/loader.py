@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
 from architect.genesys.flow_types import FLOW_TYPES
 from architect.genesys.substitutions import PLACEHOLDER as _PLACEHOLDER
 from architect.genesys.substitutions import substitute
+from architect.yaml_files import InvalidYAML
+from architect.yaml_files import UnreadableFile
+from architect.yaml_files import load_yaml
+from architect.yaml_files import read_text
 
 # Root keys the runner interprets; other flow types load but do not run. The message flows and workflows run the
 # actions they share with call flows (their states run as tasks do).
@@ -19,10 +20,6 @@ RUNNABLE_TYPES = ("inboundCall", "inqueueCall", "secureCall", "inboundEmail", "i
                   "workflow")
 # "startUpRef: ./tasks/task[startingTask]" or "/inboundCall/menus/menu[Main Menu_10]" (§1).
 _REF = re.compile(r"^(?:/(?P<root>[A-Za-z]+)|\.)/(?P<group>tasks|menus|states)/(?P<kind>task|menu|state)\[(?P<ref>.*)\]$")
-
-# YAML 1.2 as plain dicts, lists and scalars (the same library `check` and `export` use). The pure loader:
-# ruamel's libyaml-based one resolves scalars by YAML 1.1 rules (`yes` and `on` as booleans).
-
 
 
 class FlowLoadError(ValueError):
@@ -59,11 +56,7 @@ class Flow:
 def read_options(path: str | Path) -> dict[str, str]:
     """The `substitutions:` map of an Archy options file (§6) as key -> text."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FlowLoadError(f"{path}: cannot read the options file: {exc.strerror or exc}") from None
-    document = _parse_yaml(text, str(path))
+    document = _parse_yaml(_read(path, "options"), str(path))
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -116,16 +109,20 @@ def _placeholder_error(text: str, placeholders: list[str], substitutions: dict, 
                          f"{', '.join(described)}: {hint}")
 
 
+def _read(path: Path, what: str) -> str:
+    try:
+        return read_text(path)
+    except UnreadableFile as exc:
+        if exc.not_utf8:
+            raise FlowLoadError(f"{path}: not UTF-8 text: {exc.reason}") from None
+        raise FlowLoadError(f"{path}: cannot read the {what} file: {exc.reason}") from None
+
+
 def _parse_yaml(text: str, source: str):
     try:
-        return YAML(typ="safe", pure=True).load(text)  # one per call: a YAML instance is not thread-safe
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        problem = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise FlowLoadError(f"{source}: invalid YAML at {where}: {problem}") from None
-    except YAMLError as exc:
-        raise FlowLoadError(f"{source}: invalid YAML: {exc}") from None
+        return load_yaml(text)
+    except InvalidYAML as exc:
+        raise FlowLoadError(f"{source}: {exc.summary()}") from None
 
 
 def parse_flow(text: str, substitutions: dict[str, str] | None = None, source: str = "flow") -> Flow:
@@ -186,10 +183,4 @@ def _describe_root(document) -> str:
 def load_flow(path: str | Path, substitutions: dict[str, str] | None = None) -> Flow:
     """Read FLOW.yaml, apply substitutions and parse it; FlowLoadError names the file and the problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FlowLoadError(f"{path}: cannot read the flow file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise FlowLoadError(f"{path}: not UTF-8 text: {exc}") from None
-    return parse_flow(text, substitutions, str(path))
+    return parse_flow(_read(path, "flow"), substitutions, str(path))
