@@ -1,4 +1,4 @@
-"""gunicorn leaves the access line to the app (service.serving.AppAccessLineLogger)."""
+"""How service/gunicorn_conf.py sets gunicorn up: no access line of its own (service.serving.AppAccessLineLogger)."""
 
 from __future__ import annotations
 
@@ -61,3 +61,4 @@ def test_gunicorn_builds_no_access_record_of_its_own():
     assert found["gunicorn"] == 1
     # ... and the configured one does not: the app's JSON line is the only access line.
     assert found["configured"] == 0
+
