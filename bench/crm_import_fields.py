@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from bench.crm_import import BENCH_DIR
+from bench.harness import report_cpu_ratio
 
 ROWS = 200_000
 ROUNDS = 3
@@ -94,14 +95,8 @@ def run(rows: int = ROWS, rounds: int = ROUNDS) -> dict:
     for _ in range(rounds):
         plain_runs.append(import_seconds(plain))
         export_runs.append(import_seconds(export, "--fields", str(fields)))
-    (base_wall, base_cpu), (wall, cpu) = min(plain_runs, key=lambda r: r[1]), min(export_runs, key=lambda r: r[1])
-    ratio = cpu / base_cpu
-    met = ratio <= TARGET_RATIO
-    for label, run_wall, run_cpu in (("plain demo CSV (baseline)", base_wall, base_cpu),
-                                     ("export: ; renamed, 2 custom fields", wall, cpu)):
-        print(f"{label:<34} {rows:>9,} rows  CPU {run_cpu:6.1f} s  wall {run_wall:6.1f} s")
-    print(f"CPU ratio {ratio:.2f} (target <= {TARGET_RATIO}) -> {'MET' if met else 'MISSED'}")
-    return {"baseline_cpu_seconds": base_cpu, "cpu_seconds": cpu, "seconds": wall, "ratio": ratio, "met": met}
+    return report_cpu_ratio(rows, ("plain demo CSV (baseline)", plain_runs),
+                            ("export: ; renamed, 2 custom fields", export_runs), TARGET_RATIO)
 
 
 if __name__ == "__main__":

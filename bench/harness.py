@@ -306,3 +306,16 @@ def compare_sides(
 def combine_rounds(results: list[LoadResult]) -> LoadResult:
     """One side's rounds as one result: requests and seconds summed, p50/p99 the rounds' median, max the largest."""
     return _combine(results)
+
+
+def report_cpu_ratio(rows: int, baseline: tuple[str, list], measured: tuple[str, list], target: float) -> dict:
+    """Print the best (least CPU) of each side's (wall s, CPU s) runs and their CPU ratio against `target`."""
+    (base_label, base_runs), (label, runs) = baseline, measured
+    (base_wall, base_cpu), (wall, cpu) = min(base_runs, key=lambda r: r[1]), min(runs, key=lambda r: r[1])
+    ratio = cpu / base_cpu
+    met = ratio <= target
+    width = max(len(base_label), len(label))
+    for side, run_wall, run_cpu in ((base_label, base_wall, base_cpu), (label, wall, cpu)):
+        print(f"{side:<{width}} {rows:>9,} rows  CPU {run_cpu:6.1f} s  wall {run_wall:6.1f} s")
+    print(f"CPU ratio {ratio:.2f} (target <= {target}) -> {'MET' if met else 'MISSED'}")
+    return {"baseline_cpu_seconds": base_cpu, "cpu_seconds": cpu, "seconds": wall, "ratio": ratio, "met": met}

@@ -15,6 +15,7 @@ from pathlib import Path
 from bench.crm_import import BENCH_DIR
 from bench.crm_import import ROWS
 from bench.crm_import import million_csv
+from bench.harness import report_cpu_ratio
 from tests.postgres_server import PostgresServer
 
 ROUNDS = 2
@@ -73,14 +74,8 @@ def run(rows: int = ROWS, rounds: int = ROUNDS) -> dict:
         for turn in range(rounds):
             plain_runs.append(import_cpu(server, f"plain_{turn}", plain))
             custom_runs.append(import_cpu(server, f"custom_{turn}", custom, "--fields", str(fields)))
-    (base_wall, base_cpu), (wall, cpu) = min(plain_runs, key=lambda r: r[1]), min(custom_runs, key=lambda r: r[1])
-    ratio = cpu / base_cpu
-    met = ratio <= TARGET_RATIO
-    for label, run_wall, run_cpu in (("built-in fields (baseline)", base_wall, base_cpu),
-                                     ("+ 2 custom fields", wall, cpu)):
-        print(f"{label:<28} {rows:>9,} rows  CPU {run_cpu:6.1f} s  wall {run_wall:6.1f} s")
-    print(f"CPU ratio {ratio:.2f} (target <= {TARGET_RATIO}) -> {'MET' if met else 'MISSED'}")
-    return {"baseline_cpu_seconds": base_cpu, "cpu_seconds": cpu, "seconds": wall, "ratio": ratio, "met": met}
+    return report_cpu_ratio(rows, ("built-in fields (baseline)", plain_runs), ("+ 2 custom fields", custom_runs),
+                            TARGET_RATIO)
 
 
 if __name__ == "__main__":
