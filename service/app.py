@@ -1,4 +1,4 @@
-"""Application factory."""
+"""The service's Flask application: its class (CompanionFlask) and its factory (create_app)."""
 
 from __future__ import annotations
 
