@@ -72,6 +72,8 @@ def _read_body(req) -> bytes:
     A body with a Content-Length within the limit (what Architect sends) is read from the server's input
     stream at once: werkzeug's stream wrapper around it costs more than the read (docs/performance.md).
     Everything else (no length, a chunked body, a length over the limit) is werkzeug's to read or refuse.
+
+    :raise RequestEntityTooLarge: a chunked body that reaches the limit.
     """
     length = req.content_length
     limit = req.max_content_length
@@ -81,7 +83,12 @@ def _read_body(req) -> bytes:
             raise ApiError(400, "bad_request", f"The request body ended after {len(raw)} of the {length} bytes "
                                                "its Content-Length announced.")
         return raw
-    return req.get_data(cache=False)
+    raw = req.get_data(cache=False)
+    if length is None and limit is not None and len(raw) >= limit:
+        # A chunked body (no Content-Length) is cut at the limit by werkzeug without a word; at the limit
+        # we cannot tell "exactly the limit" from "more", so the limit is exclusive for chunked bodies.
+        raise RequestEntityTooLarge()
+    return raw
 
 
 def parse_json_object() -> dict:
@@ -101,11 +108,6 @@ def parse_json_object() -> dict:
         # gunicorn parses a chunked body as the app reads it: a bad chunk size or trailer surfaces here.
         # gunicorn then fails to skip the rest of the body and closes the connection after this answer.
         raise ApiError(400, "bad_request", f"The request body is malformed: {str(exc)[:200]}") from None
-    limit = req.max_content_length
-    if limit is not None and len(raw) >= limit and req.content_length is None:
-        # A chunked body (no Content-Length) is cut at the limit by werkzeug without a word; at the limit
-        # we cannot tell "exactly the limit" from "more", so the limit is exclusive for chunked bodies.
-        raise RequestEntityTooLarge()
     if not raw.strip():
         raise ApiError.invalid_json("the body is empty; send a JSON object")
     try:
