@@ -247,22 +247,6 @@ def compare_in_turns(
     return tuple(combine_rounds(side) for side in runs)
 
 
-def _combine(results: list[LoadResult]) -> LoadResult:
-    requests = sum(r.requests for r in results)
-    seconds = sum(r.seconds for r in results)
-    return LoadResult(
-        label=results[0].label,
-        requests=requests,
-        seconds=seconds,
-        rps=requests / seconds if seconds else 0.0,
-        p50_ms=statistics.median(r.p50_ms for r in results),
-        p99_ms=statistics.median(r.p99_ms for r in results),
-        max_ms=max(r.max_ms for r in results),
-        errors=sum(r.errors for r in results),
-        tool=results[0].tool,
-    )
-
-
 def report_ratio(service: LoadResult, baseline: LoadResult) -> float:
     """Print both lines and the throughput ratio; return the ratio."""
     ratio = service.rps / baseline.rps if baseline.rps else 0.0
@@ -305,7 +289,19 @@ def compare_sides(
 
 def combine_rounds(results: list[LoadResult]) -> LoadResult:
     """One side's rounds as one result: requests and seconds summed, p50/p99 the rounds' median, max the largest."""
-    return _combine(results)
+    requests = sum(r.requests for r in results)
+    seconds = sum(r.seconds for r in results)
+    return LoadResult(
+        label=results[0].label,
+        requests=requests,
+        seconds=seconds,
+        rps=requests / seconds if seconds else 0.0,
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        p99_ms=statistics.median(r.p99_ms for r in results),
+        max_ms=max(r.max_ms for r in results),
+        errors=sum(r.errors for r in results),
+        tool=results[0].tool,
+    )
 
 
 def report_cpu_ratio(rows: int, baseline: tuple[str, list], measured: tuple[str, list], target: float) -> dict:
