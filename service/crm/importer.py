@@ -169,6 +169,10 @@ def check_header(
     return columns, tuple(skipped)
 
 
+# Rules that only ask a non-empty value to match a pattern, and what the value must be.
+_PATTERN_RULES = {"email": (_EMAIL, "an e-mail address"), "language": (_LANGUAGE, "a language tag such as en-US")}
+
+
 def _text_check(field: RecordField, rules: RowRules) -> Callable[[str], object]:
     name = field.name
 
@@ -192,13 +196,15 @@ def _text_check(field: RecordField, rules: RowRules) -> Callable[[str], object]:
                 raise RowError(f"{name} is empty")
             return value
         return identifier
-    if rule == "email":
-        def email(value: str) -> str:
+    if rule in _PATTERN_RULES:
+        pattern, kind = _PATTERN_RULES[rule]
+
+        def matching(value: str) -> str:
             value = text(value)
-            if value and not _EMAIL.match(value):
-                raise RowError(f"{name} {value!r} is not an e-mail address")
+            if value and not pattern.match(value):
+                raise RowError(f"{name} {value!r} is not {kind}")
             return value
-        return email
+        return matching
     if rule == "phone":
         region = rules.default_region
         # The uncached function: an import sees each number once, a cache would only churn.
@@ -222,13 +228,6 @@ def _text_check(field: RecordField, rules: RowRules) -> Callable[[str], object]:
                 raise RowError(f"{name} {value!r} is not one of {', '.join(tiers)} (COMPANION_TIERS)")
             return value
         return tier
-    if rule == "language":
-        def language(value: str) -> str:
-            value = text(value)
-            if value and not _LANGUAGE.match(value):
-                raise RowError(f"{name} {value!r} is not a language tag such as en-US")
-            return value
-        return language
     if rule == "timestamp":
         def timestamp(value: str) -> str:
             value = text(value)
