@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service import crm
     from service import health
     from service import metrics
+    from service.direct_answers import DirectAnswers
     from service.errors import register_error_handlers
     from service.json_answers import AnswerJSONProvider
     from service.logs import configure_logging
@@ -88,8 +89,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["companion.generated_key"] = generated_key
     crm.init_app(app, settings)
 
-    # Outermost: every request is stamped with its start and counted in flight, whatever Flask does with it.
-    app.wsgi_app = RequestTiming(app.wsgi_app, metrics.IN_FLIGHT)
     register_error_handlers(app)
     register_access_log(app)
     metrics.register_request_metrics(app)
@@ -97,6 +96,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(metrics.bp)
     app.register_blueprint(api.bp)
     app.extensions["companion.openapi"] = build_openapi(app, _version(), settings.fields.fields)
+    # The data-action endpoints answered without Flask's request machinery while Flask would run nothing else
+    # around them; outermost, every request is stamped with its start and counted in flight, whoever answers.
+    app.wsgi_app = RequestTiming(DirectAnswers(app), metrics.IN_FLIGHT)
     if settings.otlp_traces_endpoint:
         # Imported only here: with tracing off, not even the OpenTelemetry SDK is loaded.
         from service import spans

@@ -6,8 +6,7 @@ import base64
 import binascii
 import hmac
 from collections.abc import Iterable
-
-from flask import Request
+from collections.abc import Mapping
 
 
 # Optional whitespace around a header value is spaces and tabs only (RFC 9110 §5.6.3); anything else, a
@@ -15,15 +14,14 @@ from flask import Request
 _OWS = " \t"
 
 
-def presented_key(request: Request) -> str | None:
-    """The key the caller sent, from whichever supported header carries it, or None.
+def presented_key(environ: Mapping[str, str]) -> str | None:
+    """The key the caller sent, from whichever supported header of the request's WSGI environ carries it, or None.
 
     A request may carry its key in X-API-Key and in Authorization at once only if it is the same key in
     both: a wrong key never passes because a good one rides along in the other header (None: a 401).
     """
     # Read from the WSGI environ, where request.headers would look them up too: the header mapping costs
     # a key conversion per lookup, on every request.
-    environ = request.environ
     header_key = (environ.get("HTTP_X_API_KEY") or "").strip(_OWS) or None
     authorization = environ.get("HTTP_AUTHORIZATION", "")
     authorization_key = _authorization_key(authorization) if authorization else None

@@ -9,6 +9,7 @@ import marshmallow as ma
 from flask import request
 from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import parse_options_header
 
 from service.compiled_loader import CompiledLoader
 from service.errors import ApiError
@@ -91,23 +92,22 @@ def _read_body(req) -> bytes:
     return raw
 
 
-def parse_json_object() -> dict:
-    """The request body as a JSON object.
-
-    :raise ApiError: 415 for a non-JSON content type, 400 for a body that is not a JSON object.
-    """
-    req = request._get_current_object()  # one context lookup instead of one per attribute
-    if req.environ.get("CONTENT_TYPE") != "application/json":
+def content_type_problem(content_type: str | None) -> ApiError | None:
+    """The 415 for a request's Content-Type header (the WSGI CONTENT_TYPE) that is not JSON, else None."""
+    if content_type == "application/json":
         # What Architect sends is taken as it is; any other Content-Type header is parsed first.
-        mimetype = req.mimetype
-        if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
-            raise ApiError.unsupported_media_type(mimetype)
-    try:
-        raw = _read_body(req)
-    except ParseException as exc:
-        # gunicorn parses a chunked body as the app reads it: a bad chunk size or trailer surfaces here.
-        # gunicorn then fails to skip the rest of the body and closes the connection after this answer.
-        raise ApiError(400, "bad_request", f"The request body is malformed: {str(exc)[:200]}") from None
+        return None
+    mimetype = parse_options_header(content_type)[0].lower()
+    if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
+        return ApiError.unsupported_media_type(mimetype)
+    return None
+
+
+def json_object(raw: bytes) -> dict:
+    """A request body's bytes as a JSON object.
+
+    :raise ApiError: 400 for a body that is not a JSON object of valid Unicode text.
+    """
     if not raw.strip():
         raise ApiError.invalid_json("the body is empty; send a JSON object")
     try:
@@ -129,6 +129,24 @@ def parse_json_object() -> dict:
         if fields:
             raise ApiError.invalid_input(fields)
     return body
+
+
+def parse_json_object() -> dict:
+    """The request body as a JSON object.
+
+    :raise ApiError: 415 for a non-JSON content type, 400 for a body that is not a JSON object.
+    """
+    req = request._get_current_object()  # one context lookup instead of one per attribute
+    problem = content_type_problem(req.environ.get("CONTENT_TYPE"))
+    if problem is not None:
+        raise problem
+    try:
+        raw = _read_body(req)
+    except ParseException as exc:
+        # gunicorn parses a chunked body as the app reads it: a bad chunk size or trailer surfaces here.
+        # gunicorn then fails to skip the rest of the body and closes the connection after this answer.
+        raise ApiError(400, "bad_request", f"The request body is malformed: {str(exc)[:200]}") from None
+    return json_object(raw)
 
 
 def load_body(loader: CompiledLoader) -> dict:

@@ -29,8 +29,14 @@ class AnswerJSONProvider(DefaultJSONProvider):
         obj = self._prepare_response_obj(args, kwargs)
         if self.compact is False or (self.compact is None and self._app.debug):
             return super().response(obj)
-        try:
-            body = orjson.dumps(obj, default=self.default, option=_OPTIONS)
-        except TypeError:  # orjson.JSONEncodeError is a TypeError
+        body = self.answer_body(obj)
+        if body is None:
             return super().response(obj)
         return self._app.response_class(body, mimetype=self.mimetype)
+
+    def answer_body(self, obj) -> bytes | None:
+        """The body response() sends for `obj` in compact mode; None for a value only Flask's provider writes."""
+        try:
+            return orjson.dumps(obj, default=self.default, option=_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            return None

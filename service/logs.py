@@ -170,51 +170,70 @@ def _access_record(logger: logging.Logger, fields: dict) -> logging.LogRecord:
     return logger.makeRecord(logger.name, logging.INFO, "", 0, ACCESS_MESSAGE, (), None, extra=fields)
 
 
-def register_access_log(app: Flask) -> None:
-    """Emit one JSON line per request with status, duration and correlation ids."""
-    logger = logging.getLogger(ACCESS_LOGGER)
-    clock = _SecondClock()
+class AccessLog:
+    """Writes the one JSON access line per request; the Flask hook (register_access_log) and the direct answers
+    (service.direct_answers) both write through the app's instance, app.extensions[ACCESS_LOG]."""
 
-    @app.after_request
-    def _log_request(response):
-        ended = time.perf_counter()
+    def __init__(self):
+        self.logger = logging.getLogger(ACCESS_LOGGER)
+        self._clock = _SecondClock()
+
+    def write(self, method: str, path: str, status: int, started: float | None, ended: float, correlation_id: str,
+              view_fields: dict) -> None:
+        """The line of one answered request: `started` as request_timing stamped it (None: not stamped), `ended`
+        when the answer was ready, `view_fields` what the view added (log_fields)."""
+        logger = self.logger
         if logger.disabled or not logger.isEnabledFor(logging.INFO):
-            return response
-        context = g._get_current_object()  # one context lookup instead of one per attribute
-        req = request._get_current_object()
-        path = req.path
+            return
         if "@" in path or _PHONE_RE.search(path):
             # A path can carry a caller's number or address (a 404 for /v1/customer/+1317...); masked per
             # segment so the route stays readable.
             path = "/".join(mask_pii(segment) for segment in path.split("/"))
         fields = {
-            "method": req.method,
+            "method": method,
             "path": clip(path, 2 * MAX_LOGGED_CHARS),
-            "status": response.status_code,
-            "duration_ms": round((ended - (request_started(req.environ) or ended)) * 1000, 3),
-            "ininCorrelationId": clip(req.environ.get(CORRELATION_ENVIRON_KEY, "")),
+            "status": status,
+            "duration_ms": round((ended - (started or ended)) * 1000, 3),
+            "ininCorrelationId": clip(correlation_id),
         }
-        fields.update(context.get("log_fields", {}))
+        fields.update(view_fields)
         handler = _sole_json_handler(logger)
         if handler is not None:
-            _write_line(handler, clock.now(), fields)
+            self._write_line(handler, fields)
         else:
             # logger.info() would first walk the stack for the caller's file and line, which the JSON line
             # does not carry: a third of the cost of logging a request.
             logger.handle(_access_record(logger, fields))
-        return response
 
-    def _write_line(handler: logging.StreamHandler, now: str, fields: dict) -> None:
+    def _write_line(self, handler: logging.StreamHandler, fields: dict) -> None:
         # The line json_formatter() would make of the record, serialised once: logging's record, formatter and
         # python-json-logger's field walk were about half the cost of the service's own work per request.
-        line = json_line({"time": now, "level": "INFO", "logger": ACCESS_LOGGER, "message": ACCESS_MESSAGE, **fields},
-                         default=str)
+        line = json_line({"time": self._clock.now(), "level": "INFO", "logger": ACCESS_LOGGER,
+                          "message": ACCESS_MESSAGE, **fields}, default=str)
         handler.acquire()
         try:
             handler.stream.write(line + handler.terminator)
             handler.stream.flush()
         except Exception:
             # As StreamHandler.emit does: a broken log stream is reported on stderr, the request still answered.
-            handler.handleError(_access_record(logger, fields))
+            handler.handleError(_access_record(self.logger, fields))
         finally:
             handler.release()
+
+
+# The app's AccessLog, in app.extensions.
+ACCESS_LOG = "companion.access_log"
+
+
+def register_access_log(app: Flask) -> None:
+    """Emit one JSON line per request with status, duration and correlation ids."""
+    access_log = app.extensions[ACCESS_LOG] = AccessLog()
+
+    @app.after_request
+    def _log_request(response):
+        ended = time.perf_counter()
+        req = request._get_current_object()  # one context lookup instead of one per attribute
+        environ = req.environ
+        access_log.write(req.method, req.path, response.status_code, request_started(environ), ended,
+                         environ.get(CORRELATION_ENVIRON_KEY, ""), g._get_current_object().get("log_fields", {}))
+        return response

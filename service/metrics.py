@@ -205,17 +205,22 @@ def _request_observer(rule: str, status: int):
     return observe
 
 
+def observe_request(rule: str, status: int, started: float | None) -> None:
+    """Record one answered request: its URL rule (UNMATCHED_ENDPOINT for none), its status and when it began
+    (None: not stamped by service.request_timing, so not timed)."""
+    if started is not None:
+        _request_observer(rule, status)(time.perf_counter() - started)
+
+
 def register_request_metrics(app: Flask) -> None:
     """Time every request, labelled by URL rule and status class, from the start service.request_timing stamps."""
 
     @app.after_request
     def _observe(response):
         req = request._get_current_object()  # one context lookup instead of one per attribute
-        started = request_started(req.environ)
-        if started is not None:
-            url_rule = req.url_rule
-            rule = url_rule.rule if url_rule is not None else UNMATCHED_ENDPOINT
-            _request_observer(rule, response.status_code)(time.perf_counter() - started)
+        url_rule = req.url_rule
+        observe_request(url_rule.rule if url_rule is not None else UNMATCHED_ENDPOINT, response.status_code,
+                        request_started(req.environ))
         return response
 
 
@@ -226,7 +231,7 @@ bp = Blueprint("metrics", __name__)
 def metrics():
     """Prometheus metrics; behind the API keys when COMPANION_METRICS_AUTH is on."""
     settings = current_app.extensions["companion.settings"]
-    if settings.metrics_auth and not key_is_valid(presented_key(request), settings.api_keys):
+    if settings.metrics_auth and not key_is_valid(presented_key(request.environ), settings.api_keys):
         raise ApiError.unauthorized()
     body, content_type = exposition(request.headers.get("Accept", ""))
     return Response(body, content_type=content_type)

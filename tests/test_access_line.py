@@ -18,26 +18,10 @@ from service.logs import ACCESS_LOGGER
 from service.logs import json_formatter
 from service.logs import json_line
 from tests.conftest import API_KEY
+from tests.log_capture import service_handler_alone
 
 AUTH = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
 HEAD = ("time", "level", "logger", "message")
-
-
-@contextlib.contextmanager
-def service_handler_alone():
-    """Within: the service's own handler is the only one on its logger (pytest's capture handlers, which
-    pytest puts back for each test phase, set aside), writing to a buffer."""
-    root = logging.getLogger("companion")
-    before = root.handlers[:]
-    (handler,) = [h for h in before if getattr(h, "_companion_handler", False)]
-    root.handlers[:] = [handler]
-    buffer = io.StringIO()
-    previous = handler.setStream(buffer)
-    try:
-        yield buffer
-    finally:
-        handler.setStream(previous)
-        root.handlers[:] = before
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ bp = Blueprint("v1", __name__, url_prefix="/v1")
 @bp.before_request
 def _require_api_key():
     settings = current_app.extensions["companion.settings"]
-    if not key_is_valid(presented_key(request), settings.api_keys):
+    if not key_is_valid(presented_key(request.environ), settings.api_keys):
         raise ApiError.unauthorized()
 
 

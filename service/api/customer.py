@@ -32,7 +32,7 @@ log = logging.getLogger("companion.crm")
 
 _customer_query = CompiledLoader(CustomerQuery())
 _customer_response = CustomerResponse()
-_context_request = CompiledLoader(ContextRequest())
+CONTEXT_REQUEST = CompiledLoader(ContextRequest())
 _NO_LOOKUP = Lookup(record=None, source="none", outcome="miss")
 # Every customer key with its default, in the schema's order, from the schema itself. Answers are built on
 # it instead of a marshmallow dump (the largest cost of a lookup): backends already return typed records
@@ -108,15 +108,12 @@ def customer():
     return customer_fields(lookup_customer(extensions["companion.crm"], keys, fields), extensions)
 
 
-@bp.post("/context")
-@documented(summary="Trace context and CRM fields in one call", request=ContextRequest, response=ContextResponse,
-            errors=ERRORS)
-def context():
-    """Trace ids for the conversation and the caller's CRM fields, flat; the trace part is always there."""
-    data = load_body(_context_request)
-    extensions = current_app.extensions
+def context_body(data: dict, extensions: dict, fields: dict) -> dict:
+    """The /v1/context answer for a loaded ContextRequest, with the app's extensions; notes the outcome in `fields`.
+
+    :raise ApiError: 503 when the CRM answered degraded and degraded answers are configured as errors.
+    """
     settings = extensions["companion.settings"]
-    fields = log_fields()
     trace = trace_for(data["conversationId"], data["participantId"], settings, fields)
     try:
         keys = normalise_keys(data, settings.default_region)
@@ -131,3 +128,11 @@ def context():
         fields.setdefault("crm.skipped", "no lookup key given")
         result = _NO_LOOKUP
     return {**trace_answer(trace), **customer_fields(result, extensions)}
+
+
+@bp.post("/context")
+@documented(summary="Trace context and CRM fields in one call", request=ContextRequest, response=ContextResponse,
+            errors=ERRORS)
+def context():
+    """Trace ids for the conversation and the caller's CRM fields, flat; the trace part is always there."""
+    return context_body(load_body(CONTEXT_REQUEST), current_app.extensions, log_fields())

@@ -14,7 +14,7 @@ from service.tracing import TraceContext
 from service.tracing import derive_trace_context
 
 # Compiled when the app is created (create_app imports the views), from the schema as it is then.
-_request_loader = CompiledLoader(TraceRequest())
+TRACE_REQUEST = CompiledLoader(TraceRequest())
 # The response's keys in the schema's order. The trace ids are flat strings on TraceContext, so the answer
 # is read straight off it: a marshmallow dump would cost more than deriving the ids (tests/test_answers.py
 # checks the two agree).
@@ -36,11 +36,14 @@ def trace_for(conversation_id: str, participant_id: str, settings, fields: dict)
     return context
 
 
+def trace_body(data: dict, extensions: dict, fields: dict) -> dict:
+    """The /v1/trace answer for a loaded TraceRequest, with the app's extensions; notes the ids in `fields`."""
+    return trace_answer(trace_for(data["conversationId"], data["participantId"], extensions["companion.settings"],
+                                  fields))
+
+
 @bp.post("/trace")
 @documented(summary="Trace context for a call", request=TraceRequest, response=TraceResponse)
 def trace():
     """Trace ids derived from the conversation id, in W3C and Datadog forms."""
-    data = load_body(_request_loader)
-    context = trace_for(data["conversationId"], data["participantId"], current_app.extensions["companion.settings"],
-                        log_fields())
-    return trace_answer(context)
+    return trace_body(load_body(TRACE_REQUEST), current_app.extensions, log_fields())

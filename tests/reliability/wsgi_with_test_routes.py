@@ -22,7 +22,7 @@ testing = Blueprint("testing", __name__, url_prefix="/v1/testing")
 @testing.before_request
 def _require_api_key():
     # Same rule as every /v1 route of the product.
-    if not key_is_valid(presented_key(request), current_app.extensions["companion.settings"].api_keys):
+    if not key_is_valid(presented_key(request.environ), current_app.extensions["companion.settings"].api_keys):
         raise ApiError.unauthorized()
 
 

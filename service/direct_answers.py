@@ -1,0 +1,173 @@
+"""Answers to the data-action endpoints written without Flask's request machinery, when nothing needs it.
+
+POST /v1/trace and POST /v1/context are what Architect calls on every call it routes. For a request that is
+authorised and well formed, Flask's own steps around the view (a request context with its globals, URL
+matching, a Response object, its header list) cost more than the service's work (docs/performance.md §2).
+DirectAnswers is a WSGI middleware in front of the Flask app that answers such a request itself, with the
+same functions the views run: the same key check, body parser, compiled schema loader and view body, the
+same JSON encoder, access line (service.logs.AccessLog) and request histogram (service.metrics). The
+answer is the same bytes, status and headers Flask sends (tests/test_direct_answers.py proves it).
+
+Every other request goes to Flask untouched, and so does any request of these two the direct path would
+have to answer with an error before the view ran: no key or a wrong one, another content type, a chunked
+body or one over the limit, a body that is not valid JSON or fails the schema. The body it read is handed
+on, so Flask answers exactly as it would have. An error raised once the view has begun (a 503 for a
+degraded CRM answer when those are errors, an unexpected exception) is answered by Flask's own error
+handlers and after-request hooks, in a request context made for it, as Flask would have.
+
+The direct path only answers while Flask would run nothing else around these views: the hooks, the
+request signals and the JSON provider must be those create_app set up when it installed the middleware.
+Anything added later (OpenTelemetry spans' hooks, a test's hook, a signal receiver) sends every request
+back through Flask, so it runs as registered.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+from flask import Flask
+from flask import g
+from flask import signals
+from werkzeug.wsgi import get_content_length
+
+from service.api.customer import CONTEXT_REQUEST
+from service.api.customer import context_body
+from service.api.trace import TRACE_REQUEST
+from service.api.trace import trace_body
+from service.auth import key_is_valid
+from service.auth import presented_key
+from service.body import content_type_problem
+from service.body import json_object
+from service.compiled_loader import CompiledLoader
+from service.json_answers import AnswerJSONProvider
+from service.logs import ACCESS_LOG
+from service.logs import CORRELATION_ENVIRON_KEY
+from service.metrics import observe_request
+from service.request_timing import STARTED_KEY
+
+# Flask's signals sent around a request; a receiver of any of them must see every request.
+_REQUEST_SIGNALS = (
+    signals.request_started, signals.request_finished, signals.request_tearing_down, signals.got_request_exception,
+    signals.appcontext_pushed, signals.appcontext_popped, signals.appcontext_tearing_down,
+)
+_BLUEPRINTS = (None, "v1")
+_JSON_HEADER = ("Content-Type", "application/json")
+
+
+class Route(NamedTuple):
+    """One endpoint the direct path answers: its URL rule, its request loader and its view's body."""
+
+    rule: str
+    loader: CompiledLoader
+    answer: Callable[[dict, dict, dict], dict]
+
+
+# Flask endpoint -> what its view runs after the body is loaded.
+_DIRECT_VIEWS = {"v1.trace": (TRACE_REQUEST, trace_body), "v1.context": (CONTEXT_REQUEST, context_body)}
+
+
+def flask_steps(app: Flask) -> list:
+    """What Flask runs around a /v1 view besides the view: hooks, signal receivers, the JSON provider, the views.
+
+    The hook lists are the app's own (compare with a copy, flask_steps_copy): building new ones per request
+    would cost more than the comparison.
+    """
+    return [
+        *[registry.get(name) for registry in (
+            app.url_value_preprocessors, app.before_request_funcs, app.after_request_funcs,
+            app.teardown_request_funcs,
+        ) for name in _BLUEPRINTS],
+        app.teardown_appcontext_funcs,
+        [bool(signal.receivers) for signal in _REQUEST_SIGNALS],
+        app.json, app.json.compact, app.debug, app.response_class,
+        *[app.view_functions.get(endpoint) for endpoint in _DIRECT_VIEWS],
+    ]
+
+
+def flask_steps_copy(app: Flask) -> list:
+    """flask_steps(app) with copies of its lists, so later changes to the app's lists show in a comparison."""
+    return [list(step) if isinstance(step, list) else step for step in flask_steps(app)]
+
+
+class _FailedRead:
+    """The body stream for Flask after reading it failed: its read fails the same way."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def read(self, *_args):
+        raise self.error
+
+
+class DirectAnswers:
+    """WSGI middleware: answers authorised, well-formed POST /v1/trace and /v1/context; Flask answers the rest."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.flask = app.wsgi_app
+        rules = {rule.endpoint: rule.rule for rule in app.url_map.iter_rules() if rule.endpoint in _DIRECT_VIEWS}
+        self.routes = {rules[endpoint]: Route(rules[endpoint], loader, answer)
+                       for endpoint, (loader, answer) in _DIRECT_VIEWS.items()}
+        # The service's own steps, as create_app set them up before installing this middleware.
+        self.own_steps = flask_steps_copy(app)
+        self.answers_directly = isinstance(app.json, AnswerJSONProvider)
+
+    def __call__(self, environ, start_response):
+        route = self.routes.get(environ.get("PATH_INFO"))
+        if route is None or environ.get("REQUEST_METHOD") != "POST" or not self._nothing_added():
+            return self.flask(environ, start_response)
+        app = self.app
+        extensions = app.extensions
+        if not key_is_valid(presented_key(environ), extensions["companion.settings"].api_keys):
+            return self.flask(environ, start_response)
+        if content_type_problem(environ.get("CONTENT_TYPE")) is not None:
+            return self.flask(environ, start_response)
+        length = get_content_length(environ)
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if length is None or (limit is not None and length > limit):
+            return self.flask(environ, start_response)
+        try:
+            raw = environ["wsgi.input"].read(length)
+        except Exception as exc:
+            environ["wsgi.input"] = _FailedRead(exc)
+            return self.flask(environ, start_response)
+        try:
+            data = None if len(raw) < length else route.loader.load(json_object(raw))
+        except Exception:
+            # Whatever refused the body (invalid JSON, the schema, anything unexpected), Flask says it.
+            data = None
+        if data is None:
+            environ["wsgi.input"] = io.BytesIO(raw)
+            return self.flask(environ, start_response)
+        fields: dict = {}
+        try:
+            answer = route.answer(data, extensions, fields)
+            body = app.json.answer_body(answer)
+        except Exception as exc:
+            return self._flask_error(environ, start_response, exc, fields)
+        # As Flask's after-request hooks do, in the order Flask runs them (the last registered first).
+        started = environ.get(STARTED_KEY)
+        observe_request(route.rule, 200, started)
+        extensions[ACCESS_LOG].write("POST", route.rule, 200, started, time.perf_counter(),
+                                     environ.get(CORRELATION_ENVIRON_KEY, ""), fields)
+        if body is None:  # a value only Flask's provider writes (an integer wider than 64 bits)
+            return app.json.response(answer)(environ, start_response)
+        start_response("200 OK", [_JSON_HEADER, ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _nothing_added(self) -> bool:
+        return self.answers_directly and flask_steps(self.app) == self.own_steps
+
+    def _flask_error(self, environ, start_response, error: Exception, fields: dict):
+        """Flask's answer to `error` raised by a view, and its after-request hooks, as Flask would run them.
+
+        Called while `error` is being handled, so the unexpected-error handler logs its traceback.
+        """
+        app = self.app
+        with app.request_context(environ):
+            g.log_fields = fields
+            response = app.finalize_request(app.handle_user_exception(error))
+        return response(environ, start_response)
