@@ -114,7 +114,7 @@ def run() -> dict:
     stdlib_json = DefaultJSONProvider(app)
     stdlib_json.sort_keys = False
     orjson_answers = app.json
-    loaders = (trace.TRACE_REQUEST, customer._customer_query, customer.CONTEXT_REQUEST)
+    loaders = (trace.TRACE_REQUEST, customer.CUSTOMER_QUERY, customer.CONTEXT_REQUEST)
     root = logging.getLogger("companion")
     sink = open(os.devnull, "w")  # noqa: SIM115 (closed below)
     streams = [(handler, handler.setStream(sink)) for handler in root.handlers

@@ -1,19 +1,20 @@
 """Answers to the data-action endpoints written without Flask's request machinery, when nothing needs it.
 
-POST /v1/trace and POST /v1/context are what Architect calls on every call it routes. For a request that is
-authorised and well formed, Flask's own steps around the view (a request context with its globals, URL
-matching, a Response object, its header list) cost more than the service's work (docs/performance.md §2).
-DirectAnswers is a WSGI middleware in front of the Flask app that answers such a request itself, with the
-same functions the views run: the same key check, body parser, compiled schema loader and view body, the
-same JSON encoder, access line (service.logs.AccessLog) and request histogram (service.metrics). The
-answer is the same bytes, status and headers Flask sends (tests/test_direct_answers.py proves it).
+POST /v1/trace, /v1/customer and /v1/context are what Architect's data actions call, on every call
+routed. For a request that is authorised and well formed, Flask's own steps around the view (a request
+context with its globals, URL matching, a Response object, its header list) cost more than the service's
+work (docs/performance.md §2). DirectAnswers is a WSGI middleware in front of the Flask app that answers
+such a request itself, with the same functions the views run: the same key check, body parser, compiled
+schema loader and view body, the same JSON encoder, access line (service.logs.AccessLog) and request
+histogram (service.metrics). The answer is the same bytes, status and headers Flask sends
+(tests/test_direct_answers.py proves it).
 
-Every other request goes to Flask untouched, and so does any request of these two the direct path would
+Every other request goes to Flask untouched, and so does any request of these three the direct path would
 have to answer with an error before the view ran: no key or a wrong one, another content type, a chunked
 body or one over the limit, a body that is not valid JSON or fails the schema. The body it read is handed
-on, so Flask answers exactly as it would have. An error raised once the view has begun (a 503 for a
-degraded CRM answer when those are errors, an unexpected exception) is answered by Flask's own error
-handlers and after-request hooks, in a request context made for it, as Flask would have.
+on, so Flask answers exactly as it would have. An error raised once the view has begun (/v1/customer's 400
+for an unusable phone, a 503 for a degraded CRM answer when those are errors, an unexpected exception) is
+answered by Flask's own error handlers and after-request hooks, in a request context made for it.
 
 The direct path only answers while Flask would run nothing else around these views: the hooks, the
 request signals and the JSON provider must be those create_app set up when it installed the middleware.
@@ -34,7 +35,9 @@ from flask import signals
 from werkzeug.wsgi import get_content_length
 
 from service.api.customer import CONTEXT_REQUEST
+from service.api.customer import CUSTOMER_QUERY
 from service.api.customer import context_body
+from service.api.customer import customer_body
 from service.api.trace import TRACE_REQUEST
 from service.api.trace import trace_body
 from service.auth import key_is_valid
@@ -66,7 +69,11 @@ class Route(NamedTuple):
 
 
 # Flask endpoint -> what its view runs after the body is loaded.
-_DIRECT_VIEWS = {"v1.trace": (TRACE_REQUEST, trace_body), "v1.context": (CONTEXT_REQUEST, context_body)}
+_DIRECT_VIEWS = {
+    "v1.trace": (TRACE_REQUEST, trace_body),
+    "v1.customer": (CUSTOMER_QUERY, customer_body),
+    "v1.context": (CONTEXT_REQUEST, context_body),
+}
 
 
 def flask_steps(app: Flask) -> list:
@@ -103,7 +110,7 @@ class _FailedRead:
 
 
 class DirectAnswers:
-    """WSGI middleware: answers authorised, well-formed POST /v1/trace and /v1/context; Flask answers the rest."""
+    """WSGI middleware: answers authorised, well-formed POST /v1/trace, /v1/customer and /v1/context; Flask the rest."""
 
     def __init__(self, app: Flask):
         self.app = app

@@ -30,7 +30,7 @@ from service.metrics import observe_crm
 
 log = logging.getLogger("companion.crm")
 
-_customer_query = CompiledLoader(CustomerQuery())
+CUSTOMER_QUERY = CompiledLoader(CustomerQuery())
 _customer_response = CustomerResponse()
 CONTEXT_REQUEST = CompiledLoader(ContextRequest())
 _NO_LOOKUP = Lookup(record=None, source="none", outcome="miss")
@@ -91,14 +91,12 @@ def _note_phone(data: dict, keys: dict | None, fields: dict) -> None:
         fields["crm.phone"] = mask_phone(data["phone"].strip()[:64])
 
 
-@bp.post("/customer")
-@documented(summary="CRM fields for the caller", request=CustomerQuery, response=CustomerResponse, errors=ERRORS)
-def customer():
-    """The customer matching phone, customerId, email or accountNumber; found=false and defaults on a miss."""
-    data = load_body(_customer_query)
-    # The app's extensions and the access line's fields, looked up once: each lookup goes through a proxy.
-    extensions = current_app.extensions
-    fields = log_fields()
+def customer_body(data: dict, extensions: dict, fields: dict) -> dict:
+    """The /v1/customer answer for a loaded CustomerQuery, with the app's extensions; notes the outcome in `fields`.
+
+    :raise ApiError: 400 for an unusable phone; 503 when the CRM answered degraded and degraded answers are
+        configured as errors.
+    """
     try:
         keys = normalise_keys(data, extensions["companion.settings"].default_region)
     except PhoneError as exc:
@@ -106,6 +104,13 @@ def customer():
         raise ApiError.invalid_input({"phone": [phone_message(exc)]}) from None
     _note_phone(data, keys, fields)
     return customer_fields(lookup_customer(extensions["companion.crm"], keys, fields), extensions)
+
+
+@bp.post("/customer")
+@documented(summary="CRM fields for the caller", request=CustomerQuery, response=CustomerResponse, errors=ERRORS)
+def customer():
+    """The customer matching phone, customerId, email or accountNumber; found=false and defaults on a miss."""
+    return customer_body(load_body(CUSTOMER_QUERY), current_app.extensions, log_fields())
 
 
 def context_body(data: dict, extensions: dict, fields: dict) -> dict:
