@@ -6,6 +6,7 @@ taking turns in every round. A cut's saving is its variant's time minus the serv
 best of 40 rounds of 300 calls (many short rounds: on a busy host, the best of them is the least disturbed).
 
 The cut undone by each variant:
+- "direct answers": the request answered by Flask alone, without service/direct_answers.py in front;
 - "formatter log": a pass-through filter on the companion logger sends the access line through a LogRecord
   and the JSON formatter again;
 - "ma load": the request loaders are not compiled, so marshmallow's schema.load() validates every body;
@@ -15,6 +16,7 @@ The cut undone by each variant:
 - "body stream": the body read through werkzeug's stream wrapper (request.get_data());
 - "flask hooks": the request's start stamped, and counted in flight, by Flask hooks and the request
   globals instead of the WSGI wrapper (service/request_timing.py);
+  these two are cuts in Flask's path, so they are measured on Flask alone, against "direct answers";
 - "sorted lookup": the demo CRM with the single-column indexes of before, so a lookup sorts its matches.
 """
 
@@ -39,9 +41,11 @@ from bench.overhead import REQUESTS
 from bench.overhead import _best_us
 from bench.overhead import _caller
 
+# Cuts of Flask's path, which the direct answers skip: measured on Flask alone, against "direct answers".
+FLASK_PATH_CUTS = ("body stream", "flask hooks")
 ROUNDS = 40
 CALLS = 300
-CUTS = ("formatter log", "ma load", "ma dump", "json answers", "hmac objects", "body stream", "flask hooks",
+CUTS = ("direct answers", "formatter log", "ma load", "ma dump", "json answers", "hmac objects", "body stream", "flask hooks",
         "sorted lookup")
 
 
@@ -63,6 +67,11 @@ def _with_single_column_indexes(source, scratch: str):
     return path
 
 
+def _flask_alone(app):
+    """The Flask app's own WSGI callable, behind neither the request timing wrapper nor the direct answers."""
+    return app.wsgi_app.wsgi_app.flask
+
+
 def _hooks_instead_of_wrapper(app, in_flight) -> None:
     """The start stamped and the request counted in flight as before service/request_timing.py: by hooks."""
     from flask import g
@@ -70,7 +79,7 @@ def _hooks_instead_of_wrapper(app, in_flight) -> None:
 
     from service.request_timing import STARTED_KEY
 
-    app.wsgi_app = app.wsgi_app.wsgi_app
+    app.wsgi_app = _flask_alone(app)
 
     def _start():
         g.metrics_started = started = time.perf_counter()
@@ -99,6 +108,7 @@ def run() -> dict:
     from service.api import customer
     from service.api import trace
     from service.config import load_settings
+    from service.request_timing import RequestTiming
 
     scratch = tempfile.mkdtemp(prefix="companion-bench-hot-path-")
 
@@ -111,9 +121,15 @@ def run() -> dict:
     sorted_app = app_over(_with_single_column_indexes(demo_crm_path(), scratch))
     hooks_app = app_over(demo_crm_path())
     _hooks_instead_of_wrapper(hooks_app, metrics.IN_FLIGHT)
+    flask_app = app_over(demo_crm_path())
+    flask_app.wsgi_app = RequestTiming(_flask_alone(flask_app), metrics.IN_FLIGHT)
     stdlib_json = DefaultJSONProvider(app)
     stdlib_json.sort_keys = False
-    orjson_answers = app.json
+    answer_apps = (app, flask_app, sorted_app, hooks_app)
+
+    def stdlib_body(obj) -> bytes:
+        # What DefaultJSONProvider.response sends in compact mode.
+        return f"{stdlib_json.dumps(obj, separators=(',', ':'))}\n".encode()
     loaders = (trace.TRACE_REQUEST, customer.CUSTOMER_QUERY, customer.CONTEXT_REQUEST)
     root = logging.getLogger("companion")
     sink = open(os.devnull, "w")  # noqa: SIM115 (closed below)
@@ -131,7 +147,8 @@ def run() -> dict:
         for loader in loaders:
             loader.compiled = True
         trace.trace_answer = customer.trace_answer = served_answer
-        app.json = orjson_answers
+        for each in answer_apps:
+            each.json.__dict__.pop("answer_body", None)
         tracing.hmac = one_shot_hmac
         body._read_body = read_body
 
@@ -146,7 +163,8 @@ def run() -> dict:
             elif cut == "ma dump":
                 trace.trace_answer = customer.trace_answer = dumped_answer
             elif cut == "json answers":
-                app.json = stdlib_json
+                # On the provider itself, so both answer paths use it and the direct answers stay on.
+                app.json.answer_body = stdlib_body
             elif cut == "hmac objects":
                 tracing.hmac = hmac_objects
             elif cut == "body stream":
@@ -164,7 +182,8 @@ def run() -> dict:
             for cut in CUTS:
                 if cut == "ma dump" and path == "/v1/customer":
                     continue  # no trace part
-                app_for_cut = {"sorted lookup": sorted_app, "flask hooks": hooks_app}.get(cut, app)
+                app_for_cut = {"sorted lookup": sorted_app, "flask hooks": hooks_app, "direct answers": flask_app,
+                               "body stream": flask_app}.get(cut, app)
                 if cut == "sorted lookup" and path == "/v1/trace":
                     continue  # no lookup
                 variants[cut] = (undo(cut), call if app_for_cut is app else _caller(app_for_cut, path, request_body))
@@ -175,11 +194,13 @@ def run() -> dict:
             handler.setStream(stream)
         sink.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    print("µs per request, in process; each cut's column is what undoing it adds to the service's time")
+    print("µs per request, in process; each cut's column is what undoing it adds to the service's time (for "
+          f"{' and '.join(FLASK_PATH_CUTS)}: to Flask alone's)")
     print(f"{'endpoint':<14} {'baseline':>9} {'service':>9}" + "".join(f" {cut:>13}" for cut in CUTS))
     results = {}
     for path, us in measured.items():
-        saves = {cut: us[cut] - us["service"] for cut in CUTS if cut in us}
+        saves = {cut: us[cut] - us["direct answers" if cut in FLASK_PATH_CUTS else "service"] for cut in CUTS
+                 if cut in us}
         results[path] = {"baseline_us": us["baseline"], "service_us": us["service"], "saves_us": saves}
         print(f"{path:<14} {us['baseline']:>9.1f} {us['service']:>9.1f}"
               + "".join(f" {saves[cut]:>13.1f}" if cut in saves else f" {'-':>13}" for cut in CUTS))

@@ -3,7 +3,7 @@
 `python -m bench overhead`. No sockets and no gunicorn: each app is called directly with a prepared WSGI
 environ, so what is left is the app's own work, the part the throughput ratios of `trace` and `customer`
 measure against the baseline. The service is measured whole, then without its JSON access line, then also
-without its Prometheus hooks, so the difference between the lines is what each costs per request. Figures
+without its Prometheus updates, so the difference between the lines is what each costs per request. Figures
 are the best of 7 rounds of 2,000 calls (the least disturbed by whatever else the host runs), the
 variants taking turns within each round.
 """
@@ -73,15 +73,32 @@ def _best_us(variants: dict[str, tuple[Callable[[], None], Callable[[], None]]],
     return {name: seconds * 1e6 for name, seconds in best.items()}
 
 
-def _without_metrics_hooks(app) -> None:
-    from service.request_timing import RequestTiming
+class _MetricsSwitch:
+    """Turns the service's Prometheus updates off and on again: the request histogram, the CRM histogram and
+    the in-flight gauge of `app`'s request timing wrapper. Both answer paths (Flask's hooks and the direct
+    answers) record through these, so switching them covers either."""
 
-    for registry in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
-        for hooks in registry.values():
-            hooks[:] = [hook for hook in hooks if hook.__module__ != "service.metrics"]
-    # The in-flight gauge is counted by the request timing wrapper; the access line then times nothing.
-    if isinstance(app.wsgi_app, RequestTiming):
-        app.wsgi_app = app.wsgi_app.wsgi_app
+    def __init__(self, app):
+        from service import metrics
+
+        self.metrics = metrics
+        self.timing = app.wsgi_app
+        self.served = (metrics._request_observer, metrics._crm_observers, self.timing._enter, self.timing._leave)
+
+        def nothing(*_args):
+            return None
+
+        self.off_state = (lambda _rule, _status: nothing, {outcome: nothing for outcome in metrics.CRM_OUTCOMES},
+                          nothing, nothing)
+
+    def _set(self, state) -> None:
+        self.metrics._request_observer, self.metrics._crm_observers, self.timing._enter, self.timing._leave = state
+
+    def on(self) -> None:
+        self._set(self.served)
+
+    def off(self) -> None:
+        self._set(self.off_state)
 
 
 def run() -> dict:
@@ -98,8 +115,7 @@ def run() -> dict:
         "COMPANION_SQLITE_PATH": str(demo_crm_path()),
     })
     app = create_app(settings)
-    bare_app = create_app(settings)
-    _without_metrics_hooks(bare_app)
+    metrics_switch = _MetricsSwitch(app)
     # The access line goes to a file, as under gunicorn, not to this terminal.
     sink = open(os.devnull, "w")  # noqa: SIM115 (closed below)
     handlers = logging.getLogger("companion").handlers
@@ -107,9 +123,15 @@ def run() -> dict:
     access = logging.getLogger(ACCESS_LOGGER)
 
     def logging_on() -> None:
+        metrics_switch.on()
         access.disabled = False
 
     def logging_off() -> None:
+        metrics_switch.on()
+        access.disabled = True
+
+    def nothing_recorded() -> None:
+        metrics_switch.off()
         access.disabled = True
 
     measured = {}
@@ -119,9 +141,10 @@ def run() -> dict:
                 "baseline": (logging_on, _caller(baseline.app, path, body)),
                 "full": (logging_on, _caller(app, path, body)),
                 "no_log": (logging_off, _caller(app, path, body)),
-                "bare": (logging_off, _caller(bare_app, path, body)),
+                "bare": (nothing_recorded, _caller(app, path, body)),
             })
     finally:
+        metrics_switch.on()
         access.disabled = False
         for handler, stream in streams:
             handler.setStream(stream)
