@@ -96,12 +96,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(metrics.bp)
     app.register_blueprint(api.bp)
     app.extensions["companion.openapi"] = build_openapi(app, _version(), settings.fields.fields)
-    # The data-action endpoints answered without Flask's request machinery while Flask would run nothing else
-    # around them; outermost, every request is stamped with its start and counted in flight, whoever answers.
-    app.wsgi_app = RequestTiming(DirectAnswers(app), metrics.IN_FLIGHT)
     if settings.otlp_traces_endpoint:
         # Imported only here: with tracing off, not even the OpenTelemetry SDK is loaded.
         from service import spans
 
         spans.init_app(app, settings, _version())
+    # Last, once every hook is in: the data-action endpoints answered without Flask's request machinery while
+    # Flask would run nothing else around them; outermost, every request is stamped with its start and
+    # counted in flight, whoever answers it.
+    app.wsgi_app = RequestTiming(DirectAnswers(app), metrics.IN_FLIGHT)
     return app

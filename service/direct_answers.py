@@ -16,10 +16,13 @@ on, so Flask answers exactly as it would have. An error raised once the view has
 for an unusable phone, a 503 for a degraded CRM answer when those are errors, an unexpected exception) is
 answered by Flask's own error handlers and after-request hooks, in a request context made for it.
 
+With tracing on (service.spans), a direct answer is recorded as a span by the same recorder, as Flask's
+span hooks record the others.
+
 The direct path only answers while Flask would run nothing else around these views: the hooks, the
 request signals and the JSON provider must be those create_app set up when it installed the middleware.
-Anything added later (OpenTelemetry spans' hooks, a test's hook, a signal receiver) sends every request
-back through Flask, so it runs as registered.
+Anything added later (a test's hook, a signal receiver, another JSON provider) sends every request back
+through Flask, so it runs as registered.
 """
 
 from __future__ import annotations
@@ -121,11 +124,16 @@ class DirectAnswers:
         # The service's own steps, as create_app set them up before installing this middleware.
         self.own_steps = flask_steps_copy(app)
         self.answers_directly = isinstance(app.json, AnswerJSONProvider)
+        # service.spans.EXTENSION, read without importing service.spans (it loads the OpenTelemetry SDK): with
+        # tracing on, a direct answer is recorded as a span as Flask's hooks record the others.
+        self.spans = app.extensions.get("companion.spans")
 
     def __call__(self, environ, start_response):
         route = self.routes.get(environ.get("PATH_INFO"))
         if route is None or environ.get("REQUEST_METHOD") != "POST" or not self._nothing_added():
             return self.flask(environ, start_response)
+        spans = self.spans
+        span_start_ns = time.time_ns() if spans is not None else 0
         app = self.app
         extensions = app.extensions
         if not key_is_valid(presented_key(environ), extensions["companion.settings"].api_keys):
@@ -154,8 +162,12 @@ class DirectAnswers:
             answer = route.answer(data, extensions, fields)
             body = app.json.answer_body(answer)
         except Exception as exc:
-            return self._flask_error(environ, start_response, exc, fields)
-        # As Flask's after-request hooks do, in the order Flask runs them (the last registered first).
+            return self._flask_error(environ, start_response, exc, fields, span_start_ns)
+        # As Flask's after-request hooks do, in the order Flask runs them: the blueprint's, then the app's, each
+        # the last registered first.
+        if spans is not None:
+            spans.record_request(span_start_ns, time.time_ns(), "POST", route.rule, 200,
+                                 environ.get(CORRELATION_ENVIRON_KEY, ""), fields)
         started = environ.get(STARTED_KEY)
         observe_request(route.rule, 200, started)
         extensions[ACCESS_LOG].write("POST", route.rule, 200, started, time.perf_counter(),
@@ -168,7 +180,7 @@ class DirectAnswers:
     def _nothing_added(self) -> bool:
         return self.answers_directly and flask_steps(self.app) == self.own_steps
 
-    def _flask_error(self, environ, start_response, error: Exception, fields: dict):
+    def _flask_error(self, environ, start_response, error: Exception, fields: dict, span_start_ns: int):
         """Flask's answer to `error` raised by a view, and its after-request hooks, as Flask would run them.
 
         Called while `error` is being handled, so the unexpected-error handler logs its traceback.
@@ -176,5 +188,7 @@ class DirectAnswers:
         app = self.app
         with app.request_context(environ):
             g.log_fields = fields
+            if self.spans is not None:
+                setattr(g, self.spans.start_attribute, span_start_ns)
             response = app.finalize_request(app.handle_user_exception(error))
         return response(environ, start_response)

@@ -44,7 +44,7 @@ from opentelemetry.trace import StatusCode
 
 from service.config import Settings
 from service.config import effective_trace_secret
-from service.logs import CORRELATION_HEADER
+from service.logs import CORRELATION_ENVIRON_KEY
 from service.logs import json_formatter
 from service.logs import log_fields
 from service.metrics import count_span_export
@@ -209,12 +209,19 @@ def _resource(version: str) -> Resource:
     return resource
 
 
+# The request global holding when a /v1 request began, in time.time_ns().
+START_ATTRIBUTE = "span_start_ns"
+
+
 class SpanRecorder:
     """Turns finished /v1 requests into spans and hands them to the SDK's batch processor.
 
     Nothing starts until start(): under gunicorn that is the post_worker_init hook, in each worker, because
     the batch processor's thread would not survive the fork from the master that built the app.
     """
+
+    # For service.direct_answers, which reaches the recorder through app.extensions without importing this module.
+    start_attribute = START_ATTRIBUTE
 
     def __init__(self, settings: Settings, version: str):
         self._endpoint = settings.otlp_traces_endpoint
@@ -308,6 +315,15 @@ class SpanRecorder:
         span.end(end_ns)
         return span.get_span_context()
 
+    def record_request(self, start_ns: int, end_ns: int, method: str, route: str, status: int,
+                       correlation_id: str, fields: dict) -> None:
+        """record(), for a request that is being answered: a failure is logged, never raised, since tracing
+        never changes an answer. Flask's hook and service.direct_answers both record through it."""
+        try:
+            self.record(start_ns, end_ns, method, route, status, correlation_id, fields)
+        except Exception:
+            log.exception("could not record the request's span")
+
     def record(self, start_ns: int, end_ns: int, method: str, route: str, status: int, correlation_id: str,
                fields: dict) -> None:
         """One SERVER span for a finished request; fields are the request's access-log fields."""
@@ -350,19 +366,15 @@ def init_app(app: Flask, settings: Settings, version: str) -> SpanRecorder:
     app.extensions[EXTENSION] = recorder
 
     def _span_start():
-        g.span_start_ns = time.time_ns()
+        setattr(g, START_ATTRIBUTE, time.time_ns())
 
     def _span_end(response):
         end_ns = time.time_ns()
-        try:
-            req = request._get_current_object()
-            # The route, never the path: a path may carry what a caller typed (a phone number in a 404).
-            route = req.url_rule.rule if req.url_rule is not None else ""
-            recorder.record(g.get("span_start_ns", end_ns), end_ns, req.method, route, response.status_code,
-                            req.headers.get(CORRELATION_HEADER, ""), log_fields())
-        except Exception:
-            # Tracing never changes an answer; the failure is logged instead.
-            log.exception("could not record the request's span")
+        req = request._get_current_object()
+        # The route, never the path: a path may carry what a caller typed (a phone number in a 404).
+        route = req.url_rule.rule if req.url_rule is not None else ""
+        recorder.record_request(g.get(START_ATTRIBUTE, end_ns), end_ns, req.method, route, response.status_code,
+                                req.environ.get(CORRELATION_ENVIRON_KEY, ""), log_fields())
         return response
 
     # First before the blueprint's own hooks (the API-key check raises for a 401, which still gets a span).

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExportResult
+from werkzeug.test import EnvironBuilder
+from werkzeug.test import run_wsgi_app
 
 from service import create_app
 from service.config import effective_trace_secret
 from service.config import load_settings
+from service.crm.base import Lookup
+from service.direct_answers import DirectAnswers
 from service.spans import ExportFailureLog
 from service.tracing import derive_trace_context
 from tests.conftest import API_KEY
@@ -281,3 +286,37 @@ def test_after_a_refused_export_batches_are_dropped_unencoded_for_a_while(receiv
     assert exporter.export([span]) is SpanExportResult.FAILURE and receiver.requests == 1
     now[0] += 0.2
     assert exporter.export([span]) is SpanExportResult.SUCCESS and receiver.requests == 2
+
+
+class _DegradedCRM:
+    name = "stub"
+
+    def lookup(self, keys):
+        return Lookup(None, "stub", degraded=True, outcome="timeout", reason="CRM timed out after 1500 ms")
+
+
+@pytest.mark.parametrize("degraded_as_503", [False, True])
+def test_a_direct_answer_records_the_span_flask_alone_records(traced_app, receiver, degraded_as_503):
+    # service.direct_answers answers these requests itself; Flask alone (its own WSGI callable) is what it
+    # stands in front of. Both must record the same span, with a real duration (the 503 is Flask's error path).
+    if degraded_as_503:
+        traced_app.extensions["companion.crm"] = _DegradedCRM()
+        traced_app.extensions["companion.settings"] = dataclasses.replace(
+            traced_app.extensions["companion.settings"], degraded_as_503=True)
+    direct = traced_app.wsgi_app.wsgi_app
+    assert isinstance(direct, DirectAnswers) and direct.spans is traced_app.extensions["companion.spans"]
+    body = b'{"conversationId": "conv-same", "participantId": "p-1", "phone": "tel:+13175550116"}'
+    for name, wsgi in (("direct", traced_app.wsgi_app), ("flask", direct.flask)):
+        environ = EnvironBuilder("/v1/context", method="POST", data=body, content_type="application/json",
+                                 headers={**AUTH, "ININ-Correlation-Id": name}).get_environ()
+        run_wsgi_app(wsgi, environ, buffered=True)
+    spans = {span.attributes["genesys.correlation_id"]: span
+             for span in by_name(exported(traced_app, receiver), "POST /v1/context")}
+
+    def same(span):
+        attributes = {k: v for k, v in span.attributes.items() if k != "genesys.correlation_id"}
+        return span.kind, span.trace_id, span.parent_span_id, span.status_code, attributes
+
+    assert same(spans["direct"]) == same(spans["flask"])
+    assert spans["direct"].attributes["http.response.status_code"] == (503 if degraded_as_503 else 200)
+    assert all(span.end_ns > span.start_ns for span in spans.values())
