@@ -51,6 +51,7 @@ from service.compiled_loader import CompiledLoader
 from service.json_answers import AnswerJSONProvider
 from service.logs import ACCESS_LOG
 from service.logs import CORRELATION_ENVIRON_KEY
+from service.logs import log_fields
 from service.metrics import observe_request
 from service.request_timing import STARTED_KEY
 
@@ -123,7 +124,7 @@ class DirectAnswers:
                        for endpoint, (loader, answer) in _DIRECT_VIEWS.items()}
         # The service's own steps, as create_app set them up before installing this middleware.
         self.own_steps = flask_steps_copy(app)
-        self.answers_directly = isinstance(app.json, AnswerJSONProvider)
+        self._json_is_ours = isinstance(app.json, AnswerJSONProvider)
         # service.spans.EXTENSION, read without importing service.spans (it loads the OpenTelemetry SDK): with
         # tracing on, a direct answer is recorded as a span as Flask's hooks record the others.
         self.spans = app.extensions.get("companion.spans")
@@ -134,29 +135,11 @@ class DirectAnswers:
             return self.flask(environ, start_response)
         spans = self.spans
         span_start_ns = time.time_ns() if spans is not None else 0
+        data = self._loaded_body(route, environ)
+        if data is None:
+            return self.flask(environ, start_response)
         app = self.app
         extensions = app.extensions
-        if not key_is_valid(presented_key(environ), extensions["companion.settings"].api_keys):
-            return self.flask(environ, start_response)
-        if content_type_problem(environ.get("CONTENT_TYPE")) is not None:
-            return self.flask(environ, start_response)
-        length = get_content_length(environ)
-        limit = app.config["MAX_CONTENT_LENGTH"]
-        if length is None or (limit is not None and length > limit):
-            return self.flask(environ, start_response)
-        try:
-            raw = environ["wsgi.input"].read(length)
-        except Exception as exc:
-            environ["wsgi.input"] = _FailedRead(exc)
-            return self.flask(environ, start_response)
-        try:
-            data = None if len(raw) < length else route.loader.load(json_object(raw))
-        except Exception:
-            # Whatever refused the body (invalid JSON, the schema, anything unexpected), Flask says it.
-            data = None
-        if data is None:
-            environ["wsgi.input"] = io.BytesIO(raw)
-            return self.flask(environ, start_response)
         fields: dict = {}
         try:
             answer = route.answer(data, extensions, fields)
@@ -177,8 +160,33 @@ class DirectAnswers:
         start_response("200 OK", [_JSON_HEADER, ("Content-Length", str(len(body)))])
         return [body]
 
+    def _loaded_body(self, route: Route, environ: dict) -> dict | None:
+        """The request's body loaded by the route's loader, for an authorised request with a JSON body within
+        the limit that the loader accepts; None for any other, whose body (if read) is left for Flask to read."""
+        app = self.app
+        if not key_is_valid(presented_key(environ), app.extensions["companion.settings"].api_keys):
+            return None
+        if content_type_problem(environ.get("CONTENT_TYPE")) is not None:
+            return None
+        length = get_content_length(environ)
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if length is None or (limit is not None and length > limit):
+            return None
+        try:
+            raw = environ["wsgi.input"].read(length)
+        except Exception as exc:
+            environ["wsgi.input"] = _FailedRead(exc)
+            return None
+        try:
+            if len(raw) == length:
+                return route.loader.load(json_object(raw))
+        except Exception:
+            pass  # whatever refused the body (invalid JSON, the schema, anything unexpected), Flask says it
+        environ["wsgi.input"] = io.BytesIO(raw)
+        return None
+
     def _nothing_added(self) -> bool:
-        return self.answers_directly and flask_steps(self.app) == self.own_steps
+        return self._json_is_ours and flask_steps(self.app) == self.own_steps
 
     def _flask_error(self, environ, start_response, error: Exception, fields: dict, span_start_ns: int):
         """Flask's answer to `error` raised by a view, and its after-request hooks, as Flask would run them.
@@ -187,7 +195,7 @@ class DirectAnswers:
         """
         app = self.app
         with app.request_context(environ):
-            g.log_fields = fields
+            log_fields().update(fields)
             if self.spans is not None:
                 setattr(g, self.spans.start_attribute, span_start_ns)
             response = app.finalize_request(app.handle_user_exception(error))
