@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from architect.genesys import flow_actions as keys
 from architect.genesys.variables import DECLARATIONS
+from architect.runtime.flow.assignment import assign
 from architect.runtime.flow.calldata import call_data
 from architect.runtime.flow.modules import call_common_module
 from architect.runtime.flow.queues import find_queue
@@ -88,17 +89,6 @@ def update_data(runner, body, path):
         assign(runner, name, value, type_name, where)
         assigned[name] = text_of(value)
     runner.record("updateData", path, body.get("name"), assigned=assigned)
-
-
-def assign(runner, name, value, type_name, path):
-    from architect.runtime.flow.values import EvaluationError, ExpressionError
-
-    try:
-        runner.scope.assign(name, value, type_name)
-    except EvaluationError as exc:
-        raise FlowFailure(str(exc), path) from None
-    except ExpressionError as exc:
-        raise SimulationError(str(exc), path) from None
 
 
 def set_participant_data(runner, body, path):

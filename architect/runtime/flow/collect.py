@@ -30,6 +30,7 @@ import re
 from architect.runtime.flow.errors import SimulationError
 from architect.runtime.flow.outputs import branch
 from architect.runtime.flow.errors import out_of_input
+from architect.runtime.flow.assignment import assign
 
 KEYS = re.compile(r"^[0-9*#]*$")  # what a --dtmf entry may hold: the keys of a phone
 # Archy's terminatingDtmf values: digit_0 ... digit_9, digit_* and digit_# (the DTMF keys of a phone).
@@ -119,8 +120,6 @@ def _read(entry: str, low: int, high: int, terminator: str | None, include_termi
 
 def collect_input(runner, body, path):
     """collectInput: play the prompt, read the next scripted entry into inputData, run success or failure."""
-    from architect.runtime.flow.actions import assign
-
     slot = body.get("inputData")
     variable = slot.get("var") if isinstance(slot, dict) else None
     if not isinstance(variable, str) or not variable.strip():

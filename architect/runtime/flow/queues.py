@@ -13,12 +13,11 @@ from __future__ import annotations
 from architect.runtime.flow.errors import FlowFailure, SimulationError
 from architect.runtime.flow.outputs import branch
 from architect.runtime.flow.values import NOT_SET
+from architect.runtime.flow.assignment import assign
 
 
 def find_queue(runner, body, path):
     """Found: the queue goes into findResult; Not Found otherwise."""
-    from architect.runtime.flow.actions import assign
-
     name = runner.value(body.get("findName"), f"{path}/findName", "string")
     if name is NOT_SET:
         raise FlowFailure("the queue name to find is NOT_SET", f"{path}/findName")
