@@ -1,11 +1,15 @@
 """The real service under gunicorn with the repository's config, called over HTTP."""
 
+import http.client
+from urllib.parse import urlsplit
+
 import pytest
 import requests
 
 from tests.conftest import API_KEY
 from tests.conftest import TRACE_SECRET
 from tests.conftest import demo_server_env
+from tests.run_delay import RUN_DELAY_APP
 from tests.servers import GunicornServer
 
 pytestmark = pytest.mark.e2e
@@ -72,3 +76,39 @@ def test_invalid_configuration_stops_start_up_naming_the_variable(tmp_path):
     with pytest.raises(ServerError) as error:
         server.start()
     assert "COMPANION_MAX_BODY_BYTES: Not a valid integer." in str(error.value)
+
+
+def _raw_answer(url: str, path: str, body: bytes, correlation: str) -> tuple[int, list, bytes]:
+    """Status, every header but Date in the order sent, and the body, as a client reads them off the socket."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        connection.request("POST", path, body=body, headers={
+            "Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json",
+            "ININ-Correlation-Id": correlation})
+        response = connection.getresponse()
+        return response.status, [h for h in response.getheaders() if h[0] != "Date"], response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/trace", b'{"conversationId": "conv-wire", "participantId": "p-1"}'),
+    ("/v1/customer", b'{"phone": "tel:+13175550116"}'),
+    ("/v1/context", b'{"conversationId": "conv-wire", "phone": "sip:+13175550116@10.0.0.1;user=phone"}'),
+])
+def test_the_wire_answer_is_the_same_whether_the_direct_path_or_flask_writes_it(demo_server, demo_db, path, body):
+    # The run-delay app adds a hook after create_app, so Flask answers every request there (service.direct_answers
+    # stands aside); the demo server's app answers these directly. On the wire the two must not differ.
+    with GunicornServer(demo_server_env(demo_db), app=RUN_DELAY_APP) as flask_server:
+        through_flask = _raw_answer(flask_server.url, path, body, f"corr-wire-flask{path}")
+        flask_lines = [line for line in flask_server.access_lines()
+                       if line["ininCorrelationId"] == f"corr-wire-flask{path}"]
+    direct = _raw_answer(demo_server.url, path, body, f"corr-wire-direct{path}")
+    direct_lines = [line for line in demo_server.access_lines() if line["ininCorrelationId"] == f"corr-wire-direct{path}"]
+    assert direct == through_flask and direct[0] == 200
+    assert [name for name, _ in direct[1]] == ["Server", "Connection", "Content-Type", "Content-Length"]
+    assert "runDelayMs" in flask_lines[0]  # the added hook ran: Flask answered there
+    ignored = ("time", "duration_ms", "ininCorrelationId", "runDelayMs", "workerPid")
+    assert [{k: v for k, v in line.items() if k not in ignored} for line in direct_lines] == [
+        {k: v for k, v in line.items() if k not in ignored} for line in flask_lines]
