@@ -41,9 +41,11 @@ from service.crm.postgres_schema import STAGING_TABLE
 from service.crm.postgres_schema import TABLE
 from service.crm.postgres_schema import VERSION_TABLE
 from service.crm.postgres_schema import add_column
+from service.crm.postgres_schema import add_missing_indexes
 from service.crm.postgres_schema import create_indexes
 from service.crm.postgres_schema import create_table
 from service.crm.postgres_schema import drop_column
+from service.crm.postgres_schema import drop_old_indexes
 from service.crm.postgres_schema import read_version
 from service.crm.postgres_schema import rename_indexes
 from service.crm.postgres_schema import stored_fields
@@ -179,6 +181,12 @@ def _upsert(cursor: psycopg.Cursor, rows: Iterator[tuple], report: ImportReport,
     _copy_rows(cursor, _UPSERT_TABLE, plan.columns, rows, report)
     if not report.imported:
         return
+    # A table imported before the ordered lookup indexes gets them now. CREATE INDEX takes a SHARE lock,
+    # which lookups (ACCESS SHARE) pass; the old indexes go last, as DROP INDEX's lock stops lookups until
+    # COMMIT (https://www.postgresql.org/docs/current/explicit-locking.html,
+    # https://www.postgresql.org/docs/current/sql-dropindex.html).
+    for statement in add_missing_indexes(TABLE):
+        cursor.execute(statement)
     cursor.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
     for field in plan.added:
         cursor.execute(add_column(field))
@@ -194,6 +202,8 @@ def _upsert(cursor: psycopg.Cursor, rows: Iterator[tuple], report: ImportReport,
                            "ON CONFLICT ({id}) {action}").format(
         table=sql.Identifier(TABLE), columns=columns, source=sql.Identifier(_UPSERT_TABLE),
         id=sql.Identifier("customerId"), action=action))
+    for statement in drop_old_indexes(TABLE):
+        cursor.execute(statement)
 
 
 def _record_fields(cursor: psycopg.Cursor, store: _Store, plan: _Plan) -> None:

@@ -38,7 +38,13 @@ VERSION_TABLE = "companion_crm_schema"
 FIELDS_TABLE = "companion_crm_fields"
 # Which indexes the lookups need (index suffix -> column); the unique one is what the upsert relies on.
 UNIQUE_INDEX = ("customerId", "customerId")
-INDEXES = (("phone", "phone"), ("emailKey", "emailKey"), ("accountNumber", "accountNumber"))
+# A shared phone, e-mail or account number answers the most recent contact (select_statements): each lookup
+# index holds its key in that order, so PostgreSQL reads the first matching entry instead of sorting the
+# matches (https://www.postgresql.org/docs/current/indexes-ordering.html).
+INDEXES = (("phone_latest", "phone"), ("emailKey_latest", "emailKey"), ("accountNumber_latest", "accountNumber"))
+# The single-column lookup indexes of tables imported before; the next upsert replaces them (a replace
+# import builds a new table anyway).
+OLD_INDEXES = ("phone", "emailKey", "accountNumber")
 
 # Integers are 64-bit (schemas.record.INTEGER_RANGE): bigint, the 8-byte integer type
 # (https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-INT).
@@ -80,6 +86,13 @@ def index_name(table: str, suffix: str) -> str:
     return f"{table}_{suffix}"
 
 
+def _lookup_index(table: str, suffix: str, column: str, *, if_not_exists: bool = False) -> sql.Composed:
+    return sql.SQL("CREATE INDEX {exists}{name} ON {table} ({column}, {last} DESC, {id})").format(
+        exists=sql.SQL("IF NOT EXISTS " if if_not_exists else ""), name=sql.Identifier(index_name(table, suffix)),
+        table=sql.Identifier(table), column=sql.Identifier(column), last=sql.Identifier("lastContactAt"),
+        id=sql.Identifier("customerId"))
+
+
 def create_indexes(table: str) -> list[sql.Composed]:
     """The lookup indexes of `table`, named <table>_<suffix>."""
     suffix, column = UNIQUE_INDEX
@@ -87,10 +100,19 @@ def create_indexes(table: str) -> list[sql.Composed]:
         sql.SQL("CREATE UNIQUE INDEX {} ON {} ({})").format(
             sql.Identifier(index_name(table, suffix)), sql.Identifier(table), sql.Identifier(column))
     ]
-    for suffix, column in INDEXES:
-        statements.append(sql.SQL("CREATE INDEX {} ON {} ({})").format(
-            sql.Identifier(index_name(table, suffix)), sql.Identifier(table), sql.Identifier(column)))
+    statements.extend(_lookup_index(table, suffix, column) for suffix, column in INDEXES)
     return statements
+
+
+def add_missing_indexes(table: str) -> list[sql.Composed]:
+    """CREATE INDEX IF NOT EXISTS for each lookup index `table` may lack (one imported before they existed)."""
+    return [_lookup_index(table, suffix, column, if_not_exists=True) for suffix, column in INDEXES]
+
+
+def drop_old_indexes(table: str) -> list[sql.Composed]:
+    """DROP INDEX IF EXISTS for the single-column lookup indexes older imports made."""
+    return [sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(index_name(table, suffix)))
+            for suffix in OLD_INDEXES]
 
 
 def rename_indexes(old_table: str, new_table: str) -> list[sql.Composed]:

@@ -251,3 +251,38 @@ def test_a_replace_import_keeps_what_the_old_table_granted_to_the_services_role(
         assert reader.execute("SELECT segment FROM customers").fetchall() == [("new",)]
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             reader.execute("DELETE FROM customers")
+
+
+_LOOKUP_PLAN = 'EXPLAIN SELECT * FROM customers WHERE "phone" = %s ORDER BY "lastContactAt" DESC, "customerId" LIMIT 1'
+
+
+def _lookup_plan(url: str) -> str:
+    """The plan of a phone lookup, with sequential scans off so that a table this small is read by an index."""
+    with psycopg.connect(url) as connection:
+        connection.execute("SET enable_seqscan = off")
+        return "\n".join(row[0] for row in connection.execute(_LOOKUP_PLAN, ("+13175550100",)))
+
+
+def _index_names(url: str) -> set[str]:
+    with psycopg.connect(url) as connection:
+        return {row[0] for row in connection.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")}
+
+
+def test_a_shared_phone_is_read_off_the_ordered_index_without_a_sort(existing):
+    plan = _lookup_plan(existing)
+    assert "customers_phone_latest" in plan and "Sort" not in plan, plan
+
+
+def test_an_upsert_replaces_the_single_column_indexes_of_an_older_import(existing, tmp_path):
+    # The indexes every import made before the ordered ones: a lookup then sorts its matches.
+    with psycopg.connect(existing) as connection:
+        for column in ("phone", "emailKey", "accountNumber"):
+            connection.execute(f'DROP INDEX "customers_{column}_latest"')
+            connection.execute(f'CREATE INDEX "customers_{column}" ON customers ("{column}")')
+    assert "Sort" in _lookup_plan(existing)
+    import_csv_postgres(write_csv(tmp_path / "more.csv", [customer(EXISTING + 1)]), existing, RULES, upsert=True,
+                        on_reject=pytest.fail)
+    assert _index_names(existing) == {"customers_customerId", "customers_phone_latest", "customers_emailKey_latest",
+                                      "customers_accountNumber_latest"}
+    assert "Sort" not in _lookup_plan(existing)
+    assert len(rows_of(existing)) == EXISTING + 1
