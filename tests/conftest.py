@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import signal
 
 import pytest
 
@@ -11,6 +12,13 @@ from service.config import load_settings
 from service.crm.demo import create_demo_database
 from tests.postgres_server import PostgresServer
 from tests.servers import GunicornServer
+
+# A job a non-interactive shell starts in the background (`cmd &`, as some CI runners do) begins with SIGINT
+# ignored, and every process it starts inherits that, so the tests' Ctrl-C to `companion crm import` would be
+# lost. Python's own handler here makes the commands the tests start get the default, as at a terminal (a
+# handled signal is reset to its default by exec; an ignored one stays ignored).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 API_KEY = "test-key-0123456789abcdef"
 OTHER_KEY = "rotated-key-9876543210fedcba"
