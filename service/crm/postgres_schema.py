@@ -86,11 +86,14 @@ def index_name(table: str, suffix: str) -> str:
     return f"{table}_{suffix}"
 
 
+# The order a lookup takes the matches of a shared key in (the first one answers), and its indexes hold.
+_LATEST_FIRST = sql.SQL("{} DESC, {}").format(sql.Identifier("lastContactAt"), sql.Identifier("customerId"))
+
+
 def _lookup_index(table: str, suffix: str, column: str, *, if_not_exists: bool = False) -> sql.Composed:
-    return sql.SQL("CREATE INDEX {exists}{name} ON {table} ({column}, {last} DESC, {id})").format(
+    return sql.SQL("CREATE INDEX {exists}{name} ON {table} ({column}, {order})").format(
         exists=sql.SQL("IF NOT EXISTS " if if_not_exists else ""), name=sql.Identifier(index_name(table, suffix)),
-        table=sql.Identifier(table), column=sql.Identifier(column), last=sql.Identifier("lastContactAt"),
-        id=sql.Identifier("customerId"))
+        table=sql.Identifier(table), column=sql.Identifier(column), order=_LATEST_FIRST)
 
 
 def create_indexes(table: str) -> list[sql.Composed]:
@@ -167,12 +170,8 @@ def select_by_key(fields: Iterable[RecordField]) -> dict[str, str]:
     """
     names = sql.SQL(", ").join(sql.Identifier(field.name) for field in fields)
     return {
-        key: sql.SQL("SELECT {fields} FROM {table} WHERE {column} = %s ORDER BY {last} DESC, {id} LIMIT 1").format(
-            fields=names,
-            table=sql.Identifier(TABLE),
-            column=sql.Identifier(column),
-            last=sql.Identifier("lastContactAt"),
-            id=sql.Identifier("customerId"),
+        key: sql.SQL("SELECT {fields} FROM {table} WHERE {column} = %s ORDER BY {order} LIMIT 1").format(
+            fields=names, table=sql.Identifier(TABLE), column=sql.Identifier(column), order=_LATEST_FIRST,
         ).as_string(None)
         for key, column in KEY_COLUMNS.items()
     }

@@ -61,12 +61,12 @@ CREATE_TABLE = create_table_sql(BUILTIN_FIELDS)
 # The unique index on customerId is what `INSERT ... ON CONFLICT(customerId)` (the upsert) relies on.
 # A shared phone, e-mail or account number gives the most recent contact (select_statements): each index
 # holds its key in that order already, so a lookup reads one index entry instead of sorting the matches.
+# The order a lookup takes the matches of a shared key in (the first one answers), and its indexes hold.
+LATEST_FIRST = "lastContactAt DESC, customerId"
 CREATE_INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS customers_customerId ON customers (customerId)",
-    "CREATE INDEX IF NOT EXISTS customers_phone_latest ON customers (phone, lastContactAt DESC, customerId)",
-    "CREATE INDEX IF NOT EXISTS customers_emailKey_latest ON customers (emailKey, lastContactAt DESC, customerId)",
-    "CREATE INDEX IF NOT EXISTS customers_accountNumber_latest "
-    "ON customers (accountNumber, lastContactAt DESC, customerId)",
+    *(f"CREATE INDEX IF NOT EXISTS customers_{column}_latest ON customers ({column}, {LATEST_FIRST})"
+      for column in ("phone", "emailKey", "accountNumber")),
 )
 # The single-column indexes of files imported before; the next import replaces them with those above.
 _OLD_INDEXES = ("customers_phone", "customers_emailKey", "customers_accountNumber")
@@ -89,7 +89,7 @@ def select_statements(fields: tuple[RecordField, ...]) -> dict[str, str]:
     """
     columns = ", ".join(quoted(field.name) for field in fields)
     return {
-        key: f"SELECT {columns} FROM customers WHERE {column} = ? ORDER BY lastContactAt DESC, customerId LIMIT 1"
+        key: f"SELECT {columns} FROM customers WHERE {column} = ? ORDER BY {LATEST_FIRST} LIMIT 1"
         for key, column in KEY_COLUMNS.items()
     }
 
