@@ -53,7 +53,7 @@ from service.logs import ACCESS_LOG
 from service.logs import CORRELATION_ENVIRON_KEY
 from service.logs import log_fields
 from service.metrics import observe_request
-from service.request_timing import STARTED_KEY
+from service.request_timing import request_started
 
 # Flask's signals sent around a request; a receiver of any of them must see every request.
 _REQUEST_SIGNALS = (
@@ -148,13 +148,12 @@ class DirectAnswers:
             return self._flask_error(environ, start_response, exc, fields, span_start_ns)
         # As Flask's after-request hooks do, in the order Flask runs them: the blueprint's, then the app's, each
         # the last registered first.
+        correlation_id = environ.get(CORRELATION_ENVIRON_KEY, "")
         if spans is not None:
-            spans.record_request(span_start_ns, time.time_ns(), "POST", route.rule, 200,
-                                 environ.get(CORRELATION_ENVIRON_KEY, ""), fields)
-        started = environ.get(STARTED_KEY)
+            spans.record_request(span_start_ns, time.time_ns(), "POST", route.rule, 200, correlation_id, fields)
+        started = request_started(environ)
         observe_request(route.rule, 200, started)
-        extensions[ACCESS_LOG].write("POST", route.rule, 200, started, time.perf_counter(),
-                                     environ.get(CORRELATION_ENVIRON_KEY, ""), fields)
+        extensions[ACCESS_LOG].write("POST", route.rule, 200, started, time.perf_counter(), correlation_id, fields)
         if body is None:  # a value only Flask's provider writes (an integer wider than 64 bits)
             return app.json.response(answer)(environ, start_response)
         start_response("200 OK", [_JSON_HEADER, ("Content-Length", str(len(body)))])

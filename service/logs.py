@@ -161,9 +161,13 @@ def clip(text: str, limit: int = MAX_LOGGED_CHARS) -> str:
     return f"{text[:limit]}...({len(text)} chars)"
 
 
+# The request global holding the fields views add to the access line.
+_LOG_FIELDS = "log_fields"
+
+
 def log_fields() -> dict:
     """Per-request fields a view adds to the access line (conversationId, dd ids, CRM outcome...)."""
-    return g.setdefault("log_fields", {})
+    return g.setdefault(_LOG_FIELDS, {})
 
 
 def _access_record(logger: logging.Logger, fields: dict) -> logging.LogRecord:
@@ -235,5 +239,5 @@ def register_access_log(app: Flask) -> None:
         req = request._get_current_object()  # one context lookup instead of one per attribute
         environ = req.environ
         access_log.write(req.method, req.path, response.status_code, request_started(environ), ended,
-                         environ.get(CORRELATION_ENVIRON_KEY, ""), g._get_current_object().get("log_fields", {}))
+                         environ.get(CORRELATION_ENVIRON_KEY, ""), g._get_current_object().get(_LOG_FIELDS, {}))
         return response
