@@ -26,7 +26,6 @@ import hmac
 import logging
 import os
 import shutil
-import sqlite3
 import tempfile
 import time
 import types
@@ -40,6 +39,7 @@ from bench.harness import demo_crm_path
 from bench.overhead import REQUESTS
 from bench.overhead import _best_us
 from bench.overhead import _caller
+from tests.crm.conftest import use_single_column_indexes
 
 # Cuts of Flask's path, which the direct answers skip: measured on Flask alone, against "direct answers".
 FLASK_PATH_CUTS = ("body stream", "flask hooks")
@@ -58,12 +58,7 @@ def _with_single_column_indexes(source, scratch: str):
     """A copy of the demo CRM with the lookup indexes files had before the sorted ones."""
     path = os.path.join(scratch, "sorted-lookup.sqlite3")
     shutil.copyfile(source, path)
-    connection = sqlite3.connect(path)
-    with connection:
-        for column in ("phone", "emailKey", "accountNumber"):
-            connection.execute(f"DROP INDEX IF EXISTS customers_{column}_latest")
-            connection.execute(f"CREATE INDEX customers_{column} ON customers ({column})")
-    connection.close()
+    use_single_column_indexes(path)
     return path
 
 

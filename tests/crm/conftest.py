@@ -52,3 +52,14 @@ def table(db_path: Path) -> list[tuple]:
         return connection.execute("SELECT * FROM customers ORDER BY customerId").fetchall()
     finally:
         connection.close()
+
+
+def use_single_column_indexes(path: Path) -> None:
+    """Give the SQLite CRM at `path` the lookup indexes files had before the ordered ones (one column each),
+    so a lookup sorts its matches again, as in a file imported by an older version."""
+    connection = sqlite3.connect(path)
+    with connection:
+        for column in ("phone", "emailKey", "accountNumber"):
+            connection.execute(f"DROP INDEX customers_{column}_latest")
+            connection.execute(f"CREATE INDEX customers_{column} ON customers ({column})")
+    connection.close()

@@ -18,6 +18,7 @@ from service.crm.importer import import_csv
 from service.crm.sqlite import SqliteBackend
 from service.crm.sqlite import file_identity
 from tests.crm.conftest import customer
+from tests.crm.conftest import use_single_column_indexes
 from tests.crm.conftest import write_csv
 
 RULES = RowRules(("standard", "silver", "gold", "platinum"), "US")
@@ -114,12 +115,7 @@ def test_a_lookup_reads_the_most_recent_match_off_its_index_without_sorting(db):
 
 
 def test_the_next_import_replaces_the_single_column_indexes_of_older_files(db, tmp_path):
-    connection = sqlite3.connect(db)
-    with connection:
-        for name in ("phone", "emailKey", "accountNumber"):
-            connection.execute(f"DROP INDEX customers_{name}_latest")
-            connection.execute(f"CREATE INDEX customers_{name} ON customers ({name})")
-    connection.close()
+    use_single_column_indexes(db)
     assert "TEMP B-TREE" in _plans(db)["phone"]
     import_csv(write_csv(tmp_path / "again.csv", [ADA]), db, RULES, on_reject=pytest.fail)
     connection = sqlite3.connect(db)
