@@ -120,11 +120,11 @@ def run() -> dict:
     flask_app.wsgi_app = RequestTiming(_flask_alone(flask_app), metrics.IN_FLIGHT)
     stdlib_json = DefaultJSONProvider(app)
     stdlib_json.sort_keys = False
-    answer_apps = (app, flask_app, sorted_app, hooks_app)
 
     def stdlib_body(obj) -> bytes:
         # What DefaultJSONProvider.response sends in compact mode.
         return f"{stdlib_json.dumps(obj, separators=(',', ':'))}\n".encode()
+
     loaders = (trace.TRACE_REQUEST, customer.CUSTOMER_QUERY, customer.CONTEXT_REQUEST)
     root = logging.getLogger("companion")
     sink = open(os.devnull, "w")  # noqa: SIM115 (closed below)
@@ -142,8 +142,7 @@ def run() -> dict:
         for loader in loaders:
             loader.compiled = True
         trace.trace_answer = customer.trace_answer = served_answer
-        for each in answer_apps:
-            each.json.__dict__.pop("answer_body", None)
+        app.json.__dict__.pop("answer_body", None)  # the "json answers" cut's stand-in, on app's provider only
         tracing.hmac = one_shot_hmac
         body._read_body = read_body
 
